@@ -1,0 +1,88 @@
+/**
+ * The HTTP application: plugins (errors, auth, idempotency, rate limits, metrics, OpenAPI) and
+ * routes, registered in one place. It receives everything it needs; it opens nothing itself.
+ */
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import type { Database } from '../core/db/schema.ts';
+import type { NodeIdentity } from '../core/identity/node-identity.ts';
+import { ApiError } from './errors.ts';
+import { auth } from './plugins/auth.ts';
+import { idempotency } from './plugins/idempotency.ts';
+import { httpMetrics, type Metrics } from './plugins/metrics.ts';
+import { problemDetails } from './plugins/problem-details.ts';
+import { jobRoutes } from './routes/job-routes.ts';
+import { peerRoutes } from './routes/peer-routes.ts';
+import { recordRoutes } from './routes/record-routes.ts';
+import { systemRoutes } from './routes/system-routes.ts';
+import { version } from './version.ts';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  identity: NodeIdentity;
+  metrics: Metrics;
+  readinessChecks: Record<string, () => Promise<void>>;
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
+  logLevel: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: deps.logLevel },
+    bodyLimit: deps.bodyLimitBytes,
+    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across nodes.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: anything else on a route with a body is a 415, not a string handed to the schema.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(problemDetails);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Accord node API', version, description: 'Consent-gated data collaboration. Errors are application/problem+json with a stable `code`.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'accord_<id>_<secret> from `accord keys create`' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+
+  await app.register(auth, { db: deps.db });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    hook: 'preHandler',
+    // Authenticated callers are limited per key, others per address.
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('ACCORD_ERR_RATE_LIMITED', `more than ${context.max} requests in ${context.after}; retry later`),
+  });
+  await app.register(idempotency, { db: deps.db });
+  await app.register(httpMetrics, { metrics: deps.metrics });
+
+  await app.register(systemRoutes, { identity: deps.identity, version, readinessChecks: deps.readinessChecks });
+  await app.register(peerRoutes, { db: deps.db });
+  await app.register(recordRoutes, { db: deps.db });
+  await app.register(jobRoutes, { db: deps.db });
+  return app;
+}

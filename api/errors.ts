@@ -1,0 +1,59 @@
+/**
+ * The API's error catalogue and the one place codes from every area become HTTP statuses.
+ * Clients match on `code`; titles are for people.
+ */
+import { coreErrorCodes } from '../core/errors.ts';
+
+export const apiErrorCodes = {
+  ACCORD_ERR_VALIDATION: 'Request does not match the schema',
+  ACCORD_ERR_MALFORMED_JSON: 'Body is not valid JSON',
+  ACCORD_ERR_UNSUPPORTED_MEDIA_TYPE: 'Unsupported content type',
+  ACCORD_ERR_PAYLOAD_TOO_LARGE: 'Body too large',
+  ACCORD_ERR_UNAUTHENTICATED: 'Missing or invalid API key',
+  ACCORD_ERR_FORBIDDEN: 'API key lacks the scope',
+  ACCORD_ERR_IDEMPOTENCY_MISMATCH: 'Idempotency key reused with a different request',
+  ACCORD_ERR_IDEMPOTENCY_IN_PROGRESS: 'A request with this idempotency key is still running',
+  ACCORD_ERR_RATE_LIMITED: 'Too many requests',
+  ACCORD_ERR_ROUTE_NOT_FOUND: 'No such endpoint',
+  ACCORD_ERR_INTERNAL: 'Internal error',
+} as const;
+
+export type ApiErrorCode = keyof typeof apiErrorCodes;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+const titles: Record<string, string> = { ...coreErrorCodes, ...apiErrorCodes };
+
+const statusByCode: Record<string, number> = {
+  ACCORD_ERR_NOT_FOUND: 404,
+  ACCORD_ERR_ROUTE_NOT_FOUND: 404,
+  ACCORD_ERR_CONFLICT: 409,
+  ACCORD_ERR_INVALID_INPUT: 400,
+  ACCORD_ERR_VALIDATION: 400,
+  ACCORD_ERR_MALFORMED_JSON: 400,
+  ACCORD_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ACCORD_ERR_PAYLOAD_TOO_LARGE: 413,
+  ACCORD_ERR_UNAUTHENTICATED: 401,
+  ACCORD_ERR_FORBIDDEN: 403,
+  ACCORD_ERR_IDEMPOTENCY_MISMATCH: 409,
+  ACCORD_ERR_IDEMPOTENCY_IN_PROGRESS: 409,
+  ACCORD_ERR_RATE_LIMITED: 429,
+  ACCORD_ERR_INTERNAL: 500,
+};
+
+export function httpStatusOf(code: string): number | undefined {
+  return statusByCode[code];
+}
+
+export function titleOf(code: string): string {
+  return titles[code] ?? 'Error';
+}

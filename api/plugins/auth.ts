@@ -1,0 +1,55 @@
+/**
+ * API-key authentication. A route names the scope it needs in `config.scope`; routes without one
+ * are public. The key comes as `Authorization: Bearer <key>` or `X-API-Key`. Unknown, malformed and
+ * revoked keys get the same answer.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../core/db/schema.ts';
+import { withTenant, type TenantTransaction } from '../../core/db/tenant-scope.ts';
+import { authenticateApiKey, type ApiKeyPrincipal } from '../../core/tenancy/api-keys.ts';
+import { grants, type Scope } from '../../core/tenancy/scopes.ts';
+import { ApiError } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    principal?: ApiKeyPrincipal;
+  }
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Database> }) => {
+  app.addHook('onRequest', async (request) => {
+    const needed = request.routeOptions.config.scope;
+    if (!needed) return;
+    const key = presentedKey(request);
+    if (!key) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
+    const principal = await authenticateApiKey(db, key);
+    if (!principal) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'the API key is not valid');
+    if (!grants(principal.scopes, needed)) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this endpoint needs the scope ${needed}`);
+    request.principal = principal;
+  });
+});
+
+/** The authenticated caller; only for routes that declare a scope. */
+export function principalOf(request: FastifyRequest): ApiKeyPrincipal {
+  if (!request.principal) throw new Error(`route ${request.routeOptions.url} has no scope but needs a principal`);
+  return request.principal;
+}
+
+export const actorOf = (request: FastifyRequest) => `apikey:${principalOf(request).keyId}`;
+
+/** Runs work in the caller's tenant, where row-level security hides every other tenant. */
+export function inCallerTenant<T>(db: Kysely<Database>, request: FastifyRequest, work: (trx: TenantTransaction) => Promise<T>): Promise<T> {
+  return withTenant(db, principalOf(request).tenantId, work);
+}

@@ -1,0 +1,112 @@
+/**
+ * Composition root for a node process: opens the database (migrating it), loads the node identity,
+ * starts the job runner and the HTTP server. `accord start`, `accord worker`, the demo and the
+ * benchmarks all start nodes through here.
+ */
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { Config } from '../core/config/config.ts';
+import { migrateToLatest } from '../core/db/migrate.ts';
+import { openDatabase, redactUrl, type OpenDatabase } from '../core/db/open-database.ts';
+import { resolveMasterKey } from '../core/identity/master-key.ts';
+import { loadOrCreateNodeIdentity, type NodeIdentity } from '../core/identity/node-identity.ts';
+import { createBullmqRunner } from '../core/jobs/bullmq-runner.ts';
+import { createInProcessRunner } from '../core/jobs/in-process-runner.ts';
+import type { JobProcessors, JobRunner } from '../core/jobs/job-runner.ts';
+import { ensureTenant } from '../core/tenancy/tenants.ts';
+import { buildApp } from './app.ts';
+import { jobProcessors } from './job-processors.ts';
+import { createMetrics } from './plugins/metrics.ts';
+
+export interface NodeRoles {
+  /** Serve HTTP. */
+  api: boolean;
+  /** Run jobs (with Redis: relay the outbox and consume the queue). */
+  worker: boolean;
+}
+
+export interface RunningNode {
+  readonly database: OpenDatabase;
+  readonly identity: NodeIdentity;
+  readonly jobs: JobRunner;
+  readonly app: FastifyInstance | undefined;
+  /** http://host:port once listening. */
+  readonly url: string | undefined;
+  close(): Promise<void>;
+}
+
+export class QueueUnreachableError extends Error {
+  readonly code = 'ACCORD_ERR_QUEUE_UNREACHABLE';
+}
+
+/** The tenant every node has from its first start. */
+export const DEFAULT_TENANT = 'default';
+
+/** Running jobs older than this are presumed abandoned by a dead worker on a shared database. */
+const SHARED_DB_JOB_LEASE_MS = 10 * 60_000;
+
+export async function startNode(
+  config: Config,
+  roles: NodeRoles = { api: true, worker: true },
+  processors: JobProcessors = jobProcessors,
+): Promise<RunningNode> {
+  const database = await openDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: join(config.dataDir, 'pglite') },
+  );
+  const cleanups: Array<() => Promise<void>> = [() => database.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    const { db } = database;
+    await migrateToLatest(db);
+    const identity = await loadOrCreateNodeIdentity(db, resolveMasterKey(config), config.partyName);
+    await ensureTenant(db, DEFAULT_TENANT, config.partyName);
+
+    const metrics = createMetrics();
+    const onOutcome = (name: string, outcome: string) => metrics.jobOutcomes.inc({ name, outcome });
+    const abandonedAfterMs = database.target.kind === 'pglite' ? 0 : SHARED_DB_JOB_LEASE_MS;
+    const jobs = config.redisUrl
+      ? createBullmqRunner(db, processors, {
+          redisUrl: config.redisUrl,
+          concurrency: config.workerConcurrency,
+          work: roles.worker,
+          abandonedAfterMs,
+          onOutcome,
+        })
+      : createInProcessRunner(db, processors, { concurrency: config.workerConcurrency, abandonedAfterMs, onOutcome });
+    cleanups.push(() => jobs.stop());
+    if (roles.worker || jobs.kind === 'bullmq') {
+      try {
+        await jobs.start();
+      } catch (error) {
+        throw new QueueUnreachableError(`cannot reach Redis at ${redactUrl(config.redisUrl!)}: ${(error as Error).message}`);
+      }
+    }
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (roles.api) {
+      app = await buildApp({
+        db,
+        identity,
+        metrics,
+        readinessChecks: { database: database.ping, queue: () => jobs.ping() },
+        bodyLimitBytes: config.bodyLimitBytes,
+        rateLimitPerMinute: config.rateLimitPerMinute,
+        logLevel: config.logLevel,
+      });
+      const server = app;
+      cleanups.push(() => server.close());
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      app.log.info({ url, database: database.description, queue: jobs.kind, nodeId: identity.nodeId }, 'Accord node ready');
+    }
+    return { database, identity, jobs, app, url, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

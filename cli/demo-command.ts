@@ -1,0 +1,33 @@
+/**
+ * `accord demo`: a brand node and a media partner node in one process on loopback ports, each with
+ * its own embedded database. Each feature adds its step to `steps`, so the demo grows into the whole
+ * mission end to end.
+ */
+import { parseArgs } from 'node:util';
+import { introduceNodes } from './demo/introduce-nodes.ts';
+import { startDemoNode, type DemoNode } from './demo/demo-node.ts';
+
+type DemoStep = { title: string; run(brand: DemoNode, partner: DemoNode, say: (line: string) => void): Promise<void> };
+
+const steps: DemoStep[] = [{ title: 'introduce the nodes', run: introduceNodes }];
+
+export async function demoCommand(args: string[]): Promise<void> {
+  parseArgs({ args, options: {} });
+  const say = (line: string) => console.log(`  ${line}`);
+  const started: DemoNode[] = [];
+  try {
+    const brand = await startDemoNode('Brand (demo)');
+    started.push(brand);
+    console.log(`started ${brand.name} at ${brand.url} (node ${brand.node.identity.nodeId})`);
+    const partner = await startDemoNode('Media partner (demo)');
+    started.push(partner);
+    console.log(`started ${partner.name} at ${partner.url} (node ${partner.node.identity.nodeId})`);
+    for (const [index, step] of steps.entries()) {
+      console.log(`step ${index + 1}: ${step.title}`);
+      await step.run(brand, partner, say);
+    }
+  } finally {
+    for (const node of started.reverse()) await node.close();
+    console.log(`stopped ${started.length} node(s)`);
+  }
+}

@@ -1,0 +1,45 @@
+/** One node of the demo: its own embedded database, an admin key, and a small HTTP client for its API. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../core/config/config.ts';
+import { createApiKey } from '../../core/tenancy/api-keys.ts';
+import { ensureTenant } from '../../core/tenancy/tenants.ts';
+import { DEFAULT_TENANT, startNode, type RunningNode } from '../../api/start-node.ts';
+
+export interface DemoNode {
+  readonly name: string;
+  readonly node: RunningNode;
+  readonly url: string;
+  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startDemoNode(partyName: string): Promise<DemoNode> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'accord-demo-'));
+  // Each demo node is self-contained: embedded database and in-process jobs, whatever the shell says.
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, partyName, logLevel: 'warn' });
+  const node = await startNode(config);
+  const tenant = await ensureTenant(node.database.db, DEFAULT_TENANT, partyName);
+  const { token } = await createApiKey(node.database.db, { tenantId: tenant.id, name: 'demo', scopes: ['admin'] });
+  const url = node.url!;
+  return {
+    name: partyName,
+    node,
+    url,
+    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const response = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${partyName}: ${method} ${path} answered ${response.status}: ${text}`);
+      return JSON.parse(text) as T;
+    },
+    async close() {
+      await node.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

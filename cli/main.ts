@@ -1,0 +1,60 @@
+/**
+ * `accord <command>`: start, worker, migrate, keys, tenants, demo. Known failures (bad config,
+ * unreachable database or Redis, wrong master key) print one line and exit 1.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../core/config/config.ts';
+import { demoCommand } from './demo-command.ts';
+import { keysCommand } from './keys-command.ts';
+import { migrateCommand } from './migrate-command.ts';
+import { startCommand } from './start-command.ts';
+import { tenantsCommand } from './tenants-command.ts';
+import { UsageError } from './usage-error.ts';
+
+const usage = `usage: accord <command>
+
+  start [--no-worker]          run the node: API on PORT (default 8080), jobs, console
+  worker                       run jobs only (share the queue with other processes via REDIS_URL)
+  migrate                      bring the database to the latest schema
+  tenants create <slug> [--name N] | tenants list
+  keys create --scopes a,b [--tenant slug] [--name N] | keys list [--tenant slug] | keys revoke <id>
+  demo                         start a brand node and a media partner node and introduce them
+
+Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(usage);
+    return;
+  }
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { 'no-worker': { type: 'boolean' } } });
+      return startCommand(loadConfig(), { api: true, worker: !values['no-worker'] });
+    }
+    case 'worker':
+      parseArgs({ args: rest, options: {} });
+      return startCommand(loadConfig(), { api: false, worker: true });
+    case 'migrate':
+      return migrateCommand(loadConfig());
+    case 'keys':
+      return keysCommand(loadConfig(), rest);
+    case 'tenants':
+      return tenantsCommand(loadConfig(), rest);
+    case 'demo':
+      return demoCommand(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${usage}`);
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  const err = error as Error & { code?: string };
+  // Errors we raise on purpose (codes ACCORD_ERR_*, usage, argument parsing) are one line for the operator.
+  const expected = err instanceof UsageError || err.code?.startsWith('ACCORD_ERR_') || err.code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`accord: ${expected ? err.message : err.stack}`);
+  process.exit(1);
+}

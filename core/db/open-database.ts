@@ -1,0 +1,71 @@
+/**
+ * Opens the node's database: embedded PGlite in a folder when no DATABASE_URL is set, otherwise a
+ * Postgres server through `pg`. Both return the same kysely handle and the same column types
+ * (int8 as number, timestamptz as Date, bytea as bytes), so repositories never know which it is.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string | undefined };
+
+export interface OpenDatabase {
+  readonly db: Kysely<Database>;
+  readonly target: DatabaseTarget;
+  /** Where the data lives, safe to print (no password). */
+  readonly description: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnreachableError extends Error {
+  readonly code = 'ACCORD_ERR_DATABASE_UNREACHABLE';
+}
+
+const INT8 = 20;
+
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function createKysely(target: DatabaseTarget): Kysely<Database> {
+  if (target.kind === 'pglite') {
+    if (target.dir) mkdirSync(target.dir, { recursive: true });
+    const pglite = new PGlite(target.dir, { parsers: { [INT8]: (value: string) => Number(value) } });
+    return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  }
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    connectionTimeoutMillis: 5_000,
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its server is reported here; the pool replaces it, so it is not fatal.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Opens and checks the connection; a server that cannot be reached is a DatabaseUnreachableError. */
+export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
+  const description = target.kind === 'postgres' ? redactUrl(target.url) : `embedded PGlite in ${target.dir ?? 'memory'}`;
+  const db = createKysely(target);
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
+  try {
+    await ping();
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw new DatabaseUnreachableError(`cannot reach the database at ${description}: ${(error as Error).message}`);
+  }
+  return { db, target, description, ping, close: () => db.destroy() };
+}
+

@@ -1,0 +1,111 @@
+/** Row types of every table, as kysely sees them. Migrations are the source of truth. */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface NodeTable {
+  singleton: Generated<boolean>;
+  id: string;
+  party_name: string;
+  public_key: Uint8Array;
+  private_key_sealed: Uint8Array;
+  created_at: CreatedAt;
+}
+
+export interface TenantTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  scopes: string[];
+  secret_hash: Uint8Array;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+export interface PeerTable {
+  id: Generated<string>;
+  tenant_id: string;
+  node_id: string;
+  name: string;
+  base_url: string;
+  public_key: Uint8Array;
+  created_at: CreatedAt;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  tenant_id: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  details: Json;
+  occurred_at: CreatedAt;
+}
+
+export interface ProcessingRecordTable {
+  id: Generated<string>;
+  tenant_id: string;
+  activity: string;
+  purpose: string;
+  collaboration_id: string | null;
+  actor: string;
+  subjects_in: number;
+  subjects_out: number;
+  started_at: Date;
+  finished_at: Date;
+  details: Json;
+}
+
+export type JobStatus = 'pending' | 'dispatched' | 'running' | 'completed' | 'failed';
+
+export interface JobTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  payload: Json;
+  status: Generated<JobStatus>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Generated<Date>;
+  locked_by: string | null;
+  locked_at: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface IdempotencyKeyTable {
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: string | null;
+  /** Updatable: an expired key is reclaimed in place. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Database {
+  node: NodeTable;
+  tenants: TenantTable;
+  api_keys: ApiKeyTable;
+  peers: PeerTable;
+  audit_events: AuditEventTable;
+  processing_records: ProcessingRecordTable;
+  jobs: JobTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+export type Peer = Selectable<PeerTable>;
+export type Job = Selectable<JobTable>;
+export type NewProcessingRecord = Omit<Insertable<ProcessingRecordTable>, 'tenant_id' | 'details'> & {
+  details?: Record<string, unknown>;
+};

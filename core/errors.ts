@@ -1,0 +1,23 @@
+/**
+ * Errors core raises on purpose, each with a stable code. The API maps codes to HTTP statuses in
+ * exactly one place (api/plugins/problem-details.ts); other areas add their own catalogues the same way.
+ */
+export const coreErrorCodes = {
+  ACCORD_ERR_NOT_FOUND: 'Not found',
+  ACCORD_ERR_CONFLICT: 'Conflict',
+  ACCORD_ERR_INVALID_INPUT: 'Invalid input',
+} as const;
+
+export type CoreErrorCode = keyof typeof coreErrorCodes;
+
+export class AccordError extends Error {
+  constructor(
+    readonly code: CoreErrorCode,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'AccordError';
+  }
+}
+
+export const notFound = (what: string) => new AccordError('ACCORD_ERR_NOT_FOUND', `${what} not found`);

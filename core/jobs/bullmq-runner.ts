@@ -1,0 +1,157 @@
+/**
+ * Runs jobs through BullMQ on Redis, so any number of worker processes share the work. The outbox
+ * rows in `jobs` are relayed to the queue after their transaction committed; BullMQ owns retries
+ * and the row keeps the status for the API. The relay is idempotent: the BullMQ job id is the row id.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { JobProcessors, JobRunner } from './job-runner.ts';
+import { executeJob, markCompleted, markFailed, markForRetry, releaseAbandonedJobs } from './job-store.ts';
+
+export interface BullmqRunnerOptions {
+  redisUrl: string;
+  concurrency: number;
+  /** Relays and consumes jobs; false for an API-only process that just enqueues. */
+  work: boolean;
+  prefix?: string;
+  pollIntervalMs?: number;
+  backoffBaseMs?: number;
+  abandonedAfterMs: number;
+  onOutcome?: (name: string, outcome: 'completed' | 'retry' | 'failed') => void;
+}
+
+const QUEUE = 'accord-jobs';
+const workerTag = randomUUID();
+const RELAY_BATCH = 200;
+
+interface QueuedJob {
+  tenantId: string;
+  payload: unknown;
+}
+
+export function createBullmqRunner(db: Kysely<Database>, processors: JobProcessors, options: BullmqRunnerOptions): JobRunner {
+  const prefix = options.prefix ?? 'accord';
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  // A separate fail-fast connection for health checks: BullMQ's own ones queue commands forever.
+  const probe = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  probe.on('error', () => {});
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => {});
+  let queue: Queue | undefined;
+  let worker: Worker | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let relaying = false;
+  let stopped = true;
+
+  /** Moves committed, due outbox rows into the queue. Rows stay pending if Redis refuses them. */
+  async function relay(): Promise<void> {
+    if (relaying || stopped || !queue) return;
+    relaying = true;
+    try {
+      let moved: number;
+      do {
+        moved = await db.transaction().execute(async (trx) => {
+          const due = await trx
+            .selectFrom('jobs')
+            .select(['id', 'tenant_id', 'name', 'payload', 'max_attempts'])
+            .where('status', '=', 'pending')
+            .where('run_at', '<=', sql<Date>`now()`)
+            .orderBy('run_at')
+            .limit(RELAY_BATCH)
+            .forUpdate()
+            .skipLocked()
+            .execute();
+          if (due.length === 0) return 0;
+          await queue!.addBulk(
+            due.map((job) => ({
+              name: job.name,
+              data: { tenantId: job.tenant_id, payload: job.payload } satisfies QueuedJob,
+              opts: {
+                jobId: job.id,
+                attempts: job.max_attempts,
+                backoff: { type: 'exponential', delay: options.backoffBaseMs ?? 1_000 },
+                removeOnComplete: { age: 86_400 },
+                removeOnFail: { age: 7 * 86_400 },
+              },
+            })),
+          );
+          await trx
+            .updateTable('jobs')
+            .set({ status: 'dispatched' })
+            .where('id', 'in', due.map((job) => job.id))
+            .execute();
+          return due.length;
+        });
+      } while (moved === RELAY_BATCH && !stopped);
+    } catch {
+      // Redis or the database is away; the rows are still pending and the next poll retries.
+    } finally {
+      relaying = false;
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => void relay().finally(schedule), pollIntervalMs);
+    timer.unref();
+  }
+
+  return {
+    kind: 'bullmq',
+    async start() {
+      if (!stopped) return;
+      await probe.connect().catch(() => {});
+      await probe.ping();
+      stopped = false;
+      queue = new Queue(QUEUE, { connection, prefix });
+      if (!options.work) return;
+      await releaseAbandonedJobs(db, options.abandonedAfterMs);
+      worker = new Worker<QueuedJob>(
+        QUEUE,
+        async (job) => {
+          const attempts = job.attemptsMade + 1;
+          const id = job.id!;
+          await db.updateTable('jobs').set({ status: 'running', attempts, locked_by: `bullmq:${workerTag}`, locked_at: sql`now()` }).where('id', '=', id).execute();
+          const outcome = await executeJob(db, processors, { id, tenant_id: job.data.tenantId, name: job.name, payload: job.data.payload, attempts });
+          if (outcome.ok) {
+            await markCompleted(db, id);
+            options.onOutcome?.(job.name, 'completed');
+            return;
+          }
+          const last = !outcome.retryable || attempts >= (job.opts.attempts ?? 1);
+          if (last) {
+            await markFailed(db, id, outcome.error);
+            options.onOutcome?.(job.name, 'failed');
+            throw new UnrecoverableError(outcome.error);
+          }
+          await markForRetry(db, id, outcome.error, null);
+          options.onOutcome?.(job.name, 'retry');
+          throw new Error(outcome.error);
+        },
+        { connection, prefix, concurrency: options.concurrency },
+      );
+      worker.on('error', () => {});
+      void relay();
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await worker?.close();
+      await queue?.close();
+      connection.disconnect();
+      probe.disconnect();
+    },
+    wake() {
+      void relay();
+    },
+    async ping() {
+      await probe.ping();
+    },
+  };
+}
+
+

@@ -1,0 +1,12 @@
+/** Every API key scope. `admin` grants all of them. Values are only ever added. */
+export const scopes = ['admin', 'peers:read', 'peers:write', 'audit:read', 'records:read', 'jobs:read'] as const;
+
+export type Scope = (typeof scopes)[number];
+
+export function isScope(value: string): value is Scope {
+  return (scopes as readonly string[]).includes(value);
+}
+
+export function grants(held: readonly string[], needed: Scope): boolean {
+  return held.includes('admin') || held.includes(needed);
+}
