@@ -53,9 +53,10 @@ export async function startNode(
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: join(config.dataDir, 'pglite') },
   );
+  // Undone last to first; close() may be called more than once.
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const closeAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    while (cleanups.length > 0) await cleanups.pop()!().catch(() => {});
   };
   try {
     const { db } = database;
@@ -76,6 +77,9 @@ export async function startNode(
         })
       : createInProcessRunner(db, processors, { concurrency: config.workerConcurrency, abandonedAfterMs, onOutcome });
     cleanups.push(() => jobs.stop());
+    if (!roles.worker && jobs.kind === 'in-process') {
+      console.warn('accord: running without a worker and without REDIS_URL: queued jobs wait until a worker starts');
+    }
     if (roles.worker || jobs.kind === 'bullmq') {
       try {
         await jobs.start();

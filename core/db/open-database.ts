@@ -10,7 +10,10 @@ import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string | undefined };
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  /** No dir: in memory. A snapshot (from PGlite's dumpDataDir) starts the database from that state. */
+  | { kind: 'pglite'; dir: string | undefined; snapshot?: Blob };
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
@@ -36,7 +39,10 @@ export function redactUrl(url: string): string {
 function createKysely(target: DatabaseTarget): Kysely<Database> {
   if (target.kind === 'pglite') {
     if (target.dir) mkdirSync(target.dir, { recursive: true });
-    const pglite = new PGlite(target.dir, { parsers: { [INT8]: (value: string) => Number(value) } });
+    const pglite = new PGlite(target.dir, {
+      parsers: { [INT8]: (value: string) => Number(value) },
+      ...(target.snapshot ? { loadDataDir: target.snapshot } : {}),
+    });
     return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   }
   const pool = new pg.Pool({

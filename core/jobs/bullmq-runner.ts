@@ -35,59 +35,60 @@ interface QueuedJob {
 export function createBullmqRunner(db: Kysely<Database>, processors: JobProcessors, options: BullmqRunnerOptions): JobRunner {
   const prefix = options.prefix ?? 'accord';
   const pollIntervalMs = options.pollIntervalMs ?? 500;
-  // A separate fail-fast connection for health checks: BullMQ's own ones queue commands forever.
-  const probe = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-  probe.on('error', () => {});
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => {});
+  // Health checks and the relay's adds fail fast while Redis is away; the worker's blocking
+  // connection must instead wait and retry forever (BullMQ requires maxRetriesPerRequest: null).
+  const producer = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  producer.on('error', () => {});
+  const consumer = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+  consumer.on('error', () => {});
   let queue: Queue | undefined;
   let worker: Worker | undefined;
   let timer: NodeJS.Timeout | undefined;
   let relaying = false;
   let stopped = true;
 
-  /** Moves committed, due outbox rows into the queue. Rows stay pending if Redis refuses them. */
+  /**
+   * Moves committed, due outbox rows into the queue, then marks them dispatched. No transaction is
+   * held across the Redis call: if Redis refuses, the rows simply stay pending; if two relays race,
+   * BullMQ drops the second add because the job id (the row id) already exists.
+   */
   async function relay(): Promise<void> {
     if (relaying || stopped || !queue) return;
     relaying = true;
     try {
-      let moved: number;
+      let due;
       do {
-        moved = await db.transaction().execute(async (trx) => {
-          const due = await trx
-            .selectFrom('jobs')
-            .select(['id', 'tenant_id', 'name', 'payload', 'max_attempts'])
-            .where('status', '=', 'pending')
-            .where('run_at', '<=', sql<Date>`now()`)
-            .orderBy('run_at')
-            .limit(RELAY_BATCH)
-            .forUpdate()
-            .skipLocked()
-            .execute();
-          if (due.length === 0) return 0;
-          await queue!.addBulk(
-            due.map((job) => ({
-              name: job.name,
-              data: { tenantId: job.tenant_id, payload: job.payload } satisfies QueuedJob,
-              opts: {
-                jobId: job.id,
-                attempts: job.max_attempts,
-                backoff: { type: 'exponential', delay: options.backoffBaseMs ?? 1_000 },
-                removeOnComplete: { age: 86_400 },
-                removeOnFail: { age: 7 * 86_400 },
-              },
-            })),
-          );
-          await trx
-            .updateTable('jobs')
-            .set({ status: 'dispatched' })
-            .where('id', 'in', due.map((job) => job.id))
-            .execute();
-          return due.length;
-        });
-      } while (moved === RELAY_BATCH && !stopped);
+        due = await db
+          .selectFrom('jobs')
+          .select(['id', 'tenant_id', 'name', 'payload', 'max_attempts'])
+          .where('status', '=', 'pending')
+          .where('run_at', '<=', sql<Date>`now()`)
+          .orderBy('run_at')
+          .limit(RELAY_BATCH)
+          .execute();
+        if (due.length === 0) break;
+        await queue.addBulk(
+          due.map((job) => ({
+            name: job.name,
+            data: { tenantId: job.tenant_id, payload: job.payload } satisfies QueuedJob,
+            opts: {
+              jobId: job.id,
+              attempts: job.max_attempts,
+              backoff: { type: 'exponential', delay: options.backoffBaseMs ?? 1_000 },
+              removeOnComplete: { age: 86_400 },
+              removeOnFail: { age: 7 * 86_400 },
+            },
+          })),
+        );
+        await db
+          .updateTable('jobs')
+          .set({ status: 'dispatched' })
+          .where('id', 'in', due.map((job) => job.id))
+          .where('status', '=', 'pending')
+          .execute();
+      } while (due.length === RELAY_BATCH && !stopped);
     } catch {
-      // Redis or the database is away; the rows are still pending and the next poll retries.
+      // Redis or the database is away; undispatched rows are still pending and the next poll retries.
     } finally {
       relaying = false;
     }
@@ -103,10 +104,10 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
     kind: 'bullmq',
     async start() {
       if (!stopped) return;
-      await probe.connect().catch(() => {});
-      await probe.ping();
+      await producer.connect().catch(() => {});
+      await producer.ping();
       stopped = false;
-      queue = new Queue(QUEUE, { connection, prefix });
+      queue = new Queue(QUEUE, { connection: producer, prefix });
       if (!options.work) return;
       await releaseAbandonedJobs(db, options.abandonedAfterMs);
       worker = new Worker<QueuedJob>(
@@ -131,7 +132,7 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
           options.onOutcome?.(job.name, 'retry');
           throw new Error(outcome.error);
         },
-        { connection, prefix, concurrency: options.concurrency },
+        { connection: consumer, prefix, concurrency: options.concurrency },
       );
       worker.on('error', () => {});
       void relay();
@@ -142,14 +143,14 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
       clearTimeout(timer);
       await worker?.close();
       await queue?.close();
-      connection.disconnect();
-      probe.disconnect();
+      consumer.disconnect();
+      producer.disconnect();
     },
     wake() {
       void relay();
     },
     async ping() {
-      await probe.ping();
+      await producer.ping();
     },
   };
 }
