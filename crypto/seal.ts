@@ -21,7 +21,7 @@ function checkKey(key: Uint8Array): void {
   if (key.length !== SEAL_KEY_BYTES) throw new RangeError(`seal key must be ${SEAL_KEY_BYTES} bytes`);
 }
 
-export function seal(key: Uint8Array, plaintext: Uint8Array, context: Uint8Array, nonce = randomBytes(NONCE_BYTES)): Uint8Array {
+export function seal(key: Uint8Array, plaintext: Uint8Array, context: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Uint8Array {
   checkKey(key);
   if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes`);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);

@@ -39,7 +39,8 @@ export function redactUrl(url: string): string {
 function createKysely(target: DatabaseTarget): Kysely<Database> {
   if (target.kind === 'pglite') {
     if (target.dir) mkdirSync(target.dir, { recursive: true });
-    const pglite = new PGlite(target.dir, {
+    const pglite = new PGlite({
+      ...(target.dir ? { dataDir: target.dir } : {}),
       parsers: { [INT8]: (value: string) => Number(value) },
       ...(target.snapshot ? { loadDataDir: target.snapshot } : {}),
     });

@@ -2,6 +2,8 @@
  * The one way tenant data is read or written: a transaction that runs as the `accord_tenant` role
  * with the tenant id set, so Postgres row-level security hides every other tenant's rows and
  * refuses writes into them, whatever the query inside forgets.
+ * It guards the queries this code base writes. SQL from users must never run here: a `reset role`
+ * would undo the scope; user SQL (tags) gets its own sandbox.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';

@@ -113,16 +113,23 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
       worker = new Worker<QueuedJob>(
         QUEUE,
         async (job) => {
-          const attempts = job.attemptsMade + 1;
           const id = job.id!;
-          await db.updateTable('jobs').set({ status: 'running', attempts, locked_by: `bullmq:${workerTag}`, locked_at: sql`now()` }).where('id', '=', id).execute();
+          // The row counts attempts across relays (a job taken back from a dead worker is queued anew).
+          const row = await db
+            .updateTable('jobs')
+            .set({ status: 'running', attempts: sql`attempts + 1`, locked_by: `bullmq:${workerTag}`, locked_at: sql`now()` })
+            .where('id', '=', id)
+            .returning(['attempts', 'max_attempts'])
+            .executeTakeFirst();
+          if (!row) throw new UnrecoverableError(`job ${id} has no row in the jobs table`);
+          const { attempts } = row;
           const outcome = await executeJob(db, processors, { id, tenant_id: job.data.tenantId, name: job.name, payload: job.data.payload, attempts });
           if (outcome.ok) {
             await markCompleted(db, id);
             options.onOutcome?.(job.name, 'completed');
             return;
           }
-          const last = !outcome.retryable || attempts >= (job.opts.attempts ?? 1);
+          const last = !outcome.retryable || attempts >= row.max_attempts || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
           if (last) {
             await markFailed(db, id, outcome.error);
             options.onOutcome?.(job.name, 'failed');
