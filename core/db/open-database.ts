@@ -55,8 +55,10 @@ function createKysely(target: DatabaseTarget): Kysely<Database> {
         oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its server is reported here; the pool replaces it, so it is not fatal.
+  // A client losing its server emits 'error' besides failing its query; without a listener that
+  // event would crash the process. The pool drops the broken client and connects anew.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
