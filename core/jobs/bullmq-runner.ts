@@ -26,6 +26,14 @@ export interface BullmqRunnerOptions {
 const QUEUE = 'accord-jobs';
 const workerTag = randomUUID();
 const RELAY_BATCH = 200;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Waits for `promise` at most `ms`; a rejection or the timeout both just end the wait. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 interface QueuedJob {
   tenantId: string;
@@ -148,9 +156,12 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await worker?.close();
-      await queue?.close();
+      // Running jobs get a grace period. BullMQ's close can also wait on a blocking Redis call that
+      // never returns after a reconnect; past the grace period the connections are dropped, and
+      // BullMQ hands any job still active to another worker as stalled.
+      if (worker) await settleWithin(worker.close(), SHUTDOWN_GRACE_MS);
       consumer.disconnect();
+      if (queue) await settleWithin(queue.close(), SHUTDOWN_GRACE_MS);
       producer.disconnect();
     },
     wake() {
