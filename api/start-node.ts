@@ -4,10 +4,9 @@
  * benchmarks all start nodes through here.
  */
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import type { Config } from '../core/config/config.ts';
 import { migrateToLatest } from '../core/db/migrate.ts';
-import { openDatabase, redactUrl, type OpenDatabase } from '../core/db/open-database.ts';
+import { databaseTargetOf, openDatabase, redactUrl, type OpenDatabase } from '../core/db/open-database.ts';
 import { resolveMasterKey } from '../core/identity/master-key.ts';
 import { loadOrCreateNodeIdentity, type NodeIdentity } from '../core/identity/node-identity.ts';
 import { createBullmqRunner } from '../core/jobs/bullmq-runner.ts';
@@ -50,9 +49,7 @@ export async function startNode(
   roles: NodeRoles = { api: true, worker: true },
   processors: JobProcessors = jobProcessors,
 ): Promise<RunningNode> {
-  const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: join(config.dataDir, 'pglite') },
-  );
+  const database = await openDatabase(databaseTargetOf(config));
   // Undone last to first; close() may be called more than once.
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const closeAll = async () => {

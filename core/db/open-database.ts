@@ -4,6 +4,7 @@
  * (int8 as number, timestamptz as Date, bytea as bytes), so repositories never know which it is.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -14,6 +15,11 @@ export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   /** No dir: in memory. A snapshot (from PGlite's dumpDataDir) starts the database from that state. */
   | { kind: 'pglite'; dir: string | undefined; snapshot?: Blob };
+
+/** Where a node's database is: the Postgres server in DATABASE_URL, else PGlite in the data folder. */
+export function databaseTargetOf(config: { databaseUrl?: string | undefined; dataDir: string }): DatabaseTarget {
+  return config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: join(config.dataDir, 'pglite') };
+}
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
