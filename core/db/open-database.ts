@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -44,7 +45,6 @@ export function redactUrl(url: string): string {
 
 function createKysely(target: DatabaseTarget): Kysely<Database> {
   if (target.kind === 'pglite') {
-    if (target.dir) mkdirSync(target.dir, { recursive: true });
     const pglite = new PGlite({
       ...(target.dir ? { dataDir: target.dir } : {}),
       parsers: { [INT8]: (value: string) => Number(value) },
@@ -71,16 +71,28 @@ function createKysely(target: DatabaseTarget): Kysely<Database> {
 /** Opens and checks the connection; a server that cannot be reached is a DatabaseUnreachableError. */
 export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   const description = target.kind === 'postgres' ? redactUrl(target.url) : `embedded PGlite in ${target.dir ?? 'memory'}`;
+  let unlock = () => {};
+  if (target.kind === 'pglite' && target.dir) {
+    mkdirSync(target.dir, { recursive: true });
+    unlock = lockDataDir(target.dir);
+  }
   const db = createKysely(target);
+  const close = async () => {
+    try {
+      await db.destroy();
+    } finally {
+      unlock();
+    }
+  };
   const ping = async () => {
     await sql`select 1`.execute(db);
   };
   try {
     await ping();
   } catch (error) {
-    await db.destroy().catch(() => {});
+    await close().catch(() => {});
     throw new DatabaseUnreachableError(`cannot reach the database at ${description}: ${(error as Error).message}`);
   }
-  return { db, target, description, ping, close: () => db.destroy() };
+  return { db, target, description, ping, close };
 }
 

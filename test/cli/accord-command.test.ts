@@ -37,6 +37,9 @@ describe('accord command', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'up', queue: 'up' } });
     const card = await (await fetch(`${node.url}/.well-known/accord-node`)).json();
     expect(card.partyName).toBe('CLI brand');
+    const second = await runAccord(['keys', 'list'], { ACCORD_DATA_DIR: dir });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/^accord: the embedded database in .*pglite is in use by process \d+; stop that accord process first/);
     expect(await node.stop()).toBe(0);
 
     const again = await startAccord({ ACCORD_DATA_DIR: dir });
