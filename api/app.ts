@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { ApiError } from './errors.ts';
-import { auth } from './plugins/auth.ts';
+import { auth, presentedKeyId } from './plugins/auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { problemDetails } from './plugins/problem-details.ts';
@@ -67,16 +67,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
-  await app.register(auth, { db: deps.db });
-  await app.register(rateLimit, {
+  // Limits come before authentication, so failed keys count too and cost no database lookup.
+  // The bucket is the key id the caller presents (unverified) together with its address: a caller
+  // cannot drain someone else's bucket by sending their key id from elsewhere.
+  await app.register(rateLimit, { global: false });
+  const limit = app.rateLimit({
     max: deps.rateLimitPerMinute,
     timeWindow: '1 minute',
-    hook: 'preHandler',
-    // Authenticated callers are limited per key, others per address.
-    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    keyGenerator: (request) => `${presentedKeyId(request) ?? '-'}|${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new ApiError('ACCORD_ERR_RATE_LIMITED', `more than ${context.max} requests in ${context.after}; retry later`),
   });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.rateLimit !== false) await limit.call(app, request, reply);
+  });
+  await app.register(auth, { db: deps.db });
   await app.register(idempotency, { db: deps.db });
   await app.register(httpMetrics, { metrics: deps.metrics });
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config/config.ts';
 import { migrateToLatest } from '../core/db/migrate.ts';
-import { databaseTargetOf, openDatabase, redactUrl, type OpenDatabase } from '../core/db/open-database.ts';
+import { databaseTargetOf, openDatabase, type OpenDatabase } from '../core/db/open-database.ts';
 import { resolveMasterKey } from '../core/identity/master-key.ts';
 import { loadOrCreateNodeIdentity, type NodeIdentity } from '../core/identity/node-identity.ts';
 import { createBullmqRunner } from '../core/jobs/bullmq-runner.ts';
@@ -32,10 +32,6 @@ export interface RunningNode {
   /** http://host:port once listening. */
   readonly url: string | undefined;
   close(): Promise<void>;
-}
-
-export class QueueUnreachableError extends Error {
-  readonly code = 'ACCORD_ERR_QUEUE_UNREACHABLE';
 }
 
 /** The tenant every node has from its first start. */
@@ -77,13 +73,7 @@ export async function startNode(
     if (!roles.worker && jobs.kind === 'in-process') {
       console.warn('accord: running without a worker and without REDIS_URL: queued jobs wait until a worker starts');
     }
-    if (roles.worker || jobs.kind === 'bullmq') {
-      try {
-        await jobs.start();
-      } catch (error) {
-        throw new QueueUnreachableError(`cannot reach Redis at ${redactUrl(config.redisUrl!)}: ${(error as Error).message}`);
-      }
-    }
+    if (roles.worker || jobs.kind === 'bullmq') await jobs.start();
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;

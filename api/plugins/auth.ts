@@ -23,9 +23,15 @@ declare module 'fastify' {
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  // Auth schemes are case-insensitive (RFC 9110).
+  if (header && /^bearer /i.test(header)) return header.slice('bearer '.length).trim();
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/** The key id the caller claims, read without checking the key: for rate-limit buckets only. */
+export function presentedKeyId(request: FastifyRequest): string | undefined {
+  return /^accord_([0-9a-f]{16})_/.exec(presentedKey(request) ?? '')?.[1];
 }
 
 export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Database> }) => {

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+/** A whole number: digits in the environment, a JSON number in the file; blanks, null and booleans are refused. */
+const integer = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+const port = integer.pipe(z.number().min(0).max(65535));
+const positiveInt = integer.pipe(z.number().positive());
 const url = (protocols: string[]) =>
   z.string().refine((value) => {
     try {
@@ -24,9 +26,15 @@ const settings = {
   databaseUrl: {
     env: 'DATABASE_URL',
     expects: 'a postgres:// URL',
+    secret: true,
     schema: url(['postgres:', 'postgresql:']).optional(),
   },
-  redisUrl: { env: 'REDIS_URL', expects: 'a redis:// or rediss:// URL', schema: url(['redis:', 'rediss:']).optional() },
+  redisUrl: {
+    env: 'REDIS_URL',
+    expects: 'a redis:// or rediss:// URL',
+    secret: true,
+    schema: url(['redis:', 'rediss:']).optional(),
+  },
   dataDir: { env: 'ACCORD_DATA_DIR', expects: 'a folder path', schema: z.string().min(1).default('./data') },
   masterKey: {
     env: 'ACCORD_MASTER_KEY',
@@ -61,7 +69,7 @@ const settings = {
   workerConcurrency: {
     env: 'ACCORD_WORKER_CONCURRENCY',
     expects: 'an integer from 1 to 64',
-    schema: positiveInt.max(64).default(4),
+    schema: integer.pipe(z.number().min(1).max(64)).default(4),
   },
 } as const;
 
@@ -117,7 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
       const where = overrides[key] !== undefined ? key : fromEnv ? setting.env : `${key} in ${env.ACCORD_CONFIG}`;
-      const shown = 'secret' in setting ? 'the value given' : JSON.stringify(raw);
+      // URLs may carry passwords and the master key is one: never echo them.
+      const shown = 'secret' in setting ? 'the value given (not shown: it may hold a secret)' : JSON.stringify(raw);
       throw new ConfigError(`${where}: expected ${setting.expects}, got ${shown}`);
     }
     result[key] = parsed.data;

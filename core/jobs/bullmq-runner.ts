@@ -8,8 +8,9 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { JobProcessors, JobRunner } from './job-runner.ts';
-import { executeJob, markCompleted, markFailed, markForRetry, releaseAbandonedJobs } from './job-store.ts';
+import { QueueUnreachableError, type JobProcessors, type JobRunner } from './job-runner.ts';
+import { redactUrl } from '../db/open-database.ts';
+import { executeJob, markCompleted, markFailed, markFailedIfOpen, markForRetry, releaseAbandonedJobs } from './job-store.ts';
 
 export interface BullmqRunnerOptions {
   redisUrl: string;
@@ -24,7 +25,7 @@ export interface BullmqRunnerOptions {
 }
 
 const QUEUE = 'accord-jobs';
-const workerTag = randomUUID();
+const lockedBy = `bullmq:${randomUUID()}`;
 const RELAY_BATCH = 200;
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -112,8 +113,12 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
     kind: 'bullmq',
     async start() {
       if (!stopped) return;
-      await producer.connect().catch(() => {});
-      await producer.ping();
+      try {
+        await producer.connect().catch(() => {});
+        await producer.ping();
+      } catch (error) {
+        throw new QueueUnreachableError(`cannot reach Redis at ${redactUrl(options.redisUrl)}: ${(error as Error).message}`);
+      }
       stopped = false;
       queue = new Queue(QUEUE, { connection: producer, prefix });
       if (!options.work) return;
@@ -122,34 +127,43 @@ export function createBullmqRunner(db: Kysely<Database>, processors: JobProcesso
         QUEUE,
         async (job) => {
           const id = job.id!;
-          // The row counts attempts across relays (a job taken back from a dead worker is queued anew).
+          // The database row, not the Redis message, says what runs and for which tenant: whoever can
+          // write to Redis must not be able to run work in another tenant. The row also counts attempts
+          // across relays (a job taken back from a dead worker is queued anew).
           const row = await db
             .updateTable('jobs')
-            .set({ status: 'running', attempts: sql`attempts + 1`, locked_by: `bullmq:${workerTag}`, locked_at: sql`now()` })
+            .set({ status: 'running', attempts: sql`attempts + 1`, locked_by: lockedBy, locked_at: sql`now()` })
             .where('id', '=', id)
-            .returning(['attempts', 'max_attempts'])
+            .where('status', 'not in', ['completed', 'failed'])
+            .returning(['tenant_id', 'name', 'payload', 'attempts', 'max_attempts'])
             .executeTakeFirst();
-          if (!row) throw new UnrecoverableError(`job ${id} has no row in the jobs table`);
+          if (!row) return; // Unknown, or already finished: nothing to run again.
           const { attempts } = row;
-          const outcome = await executeJob(db, processors, { id, tenant_id: job.data.tenantId, name: job.name, payload: job.data.payload, attempts });
+          const outcome = await executeJob(db, processors, { id, ...row });
           if (outcome.ok) {
-            await markCompleted(db, id);
+            await markCompleted(db, id, lockedBy);
             options.onOutcome?.(job.name, 'completed');
             return;
           }
           const last = !outcome.retryable || attempts >= row.max_attempts || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
           if (last) {
-            await markFailed(db, id, outcome.error);
+            await markFailed(db, id, lockedBy, outcome.error);
             options.onOutcome?.(job.name, 'failed');
             throw new UnrecoverableError(outcome.error);
           }
-          await markForRetry(db, id, outcome.error, null);
+          await markForRetry(db, id, lockedBy, outcome.error, null);
           options.onOutcome?.(job.name, 'retry');
           throw new Error(outcome.error);
         },
         { connection: consumer, prefix, concurrency: options.concurrency },
       );
       worker.on('error', () => {});
+      // BullMQ can fail a job without calling the processor (stalled too often); record that too.
+      worker.on('failed', (job, error) => {
+        if (!job?.id) return;
+        const final = error.name === 'UnrecoverableError' || /stalled/.test(error.message) || job.attemptsMade >= (job.opts.attempts ?? 1);
+        if (final) void markFailedIfOpen(db, job.id, error.message).catch(() => {});
+      });
       void relay();
       schedule();
     },

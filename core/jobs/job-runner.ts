@@ -25,6 +25,10 @@ export class UnrecoverableJobError extends Error {
   readonly code = 'ACCORD_ERR_JOB_UNRECOVERABLE';
 }
 
+export class QueueUnreachableError extends Error {
+  readonly code = 'ACCORD_ERR_QUEUE_UNREACHABLE';
+}
+
 export interface JobRunner {
   readonly kind: 'in-process' | 'bullmq';
   start(): Promise<void>;

@@ -31,23 +31,38 @@ export async function claimNextJob(db: Kysely<Database>, workerId: string): Prom
     .executeTakeFirst();
 }
 
-export async function markCompleted(db: Kysely<Database>, id: string): Promise<void> {
+// Outcomes are written only by the worker that holds the job: one whose lease was taken back (and
+// the job handed to another worker) must not overwrite what the new holder records.
+
+export async function markCompleted(db: Kysely<Database>, id: string, workerId: string): Promise<void> {
   await db
     .updateTable('jobs')
     .set({ status: 'completed', finished_at: sql`now()`, locked_by: null, locked_at: null, last_error: null })
     .where('id', '=', id)
+    .where('locked_by', '=', workerId)
     .execute();
 }
 
-export async function markFailed(db: Kysely<Database>, id: string, error: string): Promise<void> {
+export async function markFailed(db: Kysely<Database>, id: string, workerId: string, error: string): Promise<void> {
   await db
     .updateTable('jobs')
     .set({ status: 'failed', finished_at: sql`now()`, locked_by: null, locked_at: null, last_error: error })
     .where('id', '=', id)
+    .where('locked_by', '=', workerId)
     .execute();
 }
 
-export async function markForRetry(db: Kysely<Database>, id: string, error: string, delayMs: number | null): Promise<void> {
+/** For failures decided outside any worker (BullMQ giving up on a stalled job). */
+export async function markFailedIfOpen(db: Kysely<Database>, id: string, error: string): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ status: 'failed', finished_at: sql`now()`, locked_by: null, locked_at: null, last_error: error })
+    .where('id', '=', id)
+    .where('status', 'not in', ['completed', 'failed'])
+    .execute();
+}
+
+export async function markForRetry(db: Kysely<Database>, id: string, workerId: string, error: string, delayMs: number | null): Promise<void> {
   await db
     .updateTable('jobs')
     .set({
@@ -59,7 +74,14 @@ export async function markForRetry(db: Kysely<Database>, id: string, error: stri
       last_error: error,
     })
     .where('id', '=', id)
+    .where('locked_by', '=', workerId)
     .execute();
+}
+
+/** Keeps the lease of jobs this worker is running, so sweeps do not take them back. */
+export async function renewLeases(db: Kysely<Database>, ids: string[], workerId: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('jobs').set({ locked_at: sql`now()` }).where('id', 'in', ids).where('locked_by', '=', workerId).execute();
 }
 
 /**

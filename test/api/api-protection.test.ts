@@ -56,6 +56,8 @@ describe.each(storageBackends)('API protection on %s', (backend) => {
     }
     const viaHeader = await api.app.inject({ url: '/v1/peers', headers: { 'x-api-key': brand.token } });
     expect(viaHeader.statusCode).toBe(200);
+    const lowerCaseScheme = await api.app.inject({ url: '/v1/peers', headers: { authorization: `bearer ${brand.token}` } });
+    expect(lowerCaseScheme.statusCode).toBe(200);
   });
 
   it('refuses a key without the scope with 403', async () => {
@@ -163,6 +165,21 @@ describe('rate limits', () => {
     expect(limited.headers['retry-after']).toBeDefined();
     expect((await api.app.inject({ url: '/v1/peers', headers: bearer(b.token) })).statusCode).toBe(200);
     expect((await api.app.inject('/health')).statusCode).toBe(200);
+
+    // Guessing keys is limited too, before any database lookup.
+    const guess = `accord_${'f'.repeat(16)}_${'A'.repeat(43)}`;
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push((await api.app.inject({ url: '/v1/peers', headers: bearer(guess) })).statusCode);
+    expect(guesses).toEqual([401, 401, 401, 429]);
+
+    // Replaying an idempotent POST spends the same budget as any request.
+    const writer = await api.keyFor('brand', ['peers:write']);
+    const peer = newPeer();
+    const replays = [];
+    for (let i = 0; i < 4; i++) {
+      replays.push((await api.app.inject({ method: 'POST', url: '/v1/peers', payload: peer, headers: { ...bearer(writer.token), 'idempotency-key': 'k1' } })).statusCode);
+    }
+    expect(replays).toEqual([201, 201, 201, 429]);
     await api.app.close();
     await t.dispose();
   });

@@ -16,10 +16,12 @@ export function createTestRunner(
   backend: QueueBackend,
   db: Kysely<Database>,
   processors: JobProcessors,
-  options: { prefix?: string; abandonedAfterMs?: number } = {},
+  options: { prefix?: string; abandonedAfterMs?: number; leaseMs?: number } = {},
 ): JobRunner {
   const common = { concurrency: 2, pollIntervalMs: 25, abandonedAfterMs: options.abandonedAfterMs ?? 0 };
-  if (backend === 'in-process') return createInProcessRunner(db, processors, { ...common, retry: exponentialBackoff(10, 100) });
+  if (backend === 'in-process') {
+    return createInProcessRunner(db, processors, { ...common, retry: exponentialBackoff(10, 100), ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
+  }
   return createBullmqRunner(db, processors, {
     ...common,
     redisUrl: inject('redisUrl')!,

@@ -30,13 +30,27 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'not a url' }, /^REDIS_URL: expected a redis:\/\//],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of/],
     [{ ACCORD_WORKER_CONCURRENCY: '0' }, /^ACCORD_WORKER_CONCURRENCY: expected an integer from 1 to 64/],
+    [{ PORT: ' ' }, /^PORT: expected an integer port/],
+    [{ PORT: '80.5' }, /^PORT: expected an integer port/],
+    [{ ACCORD_BODY_LIMIT_BYTES: '-1' }, /^ACCORD_BODY_LIMIT_BYTES: expected a positive integer/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('never echoes a bad URL, which may hold a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://accord:s3cr/et@db/accord' })).toThrow(/^DATABASE_URL: expected a postgres:\/\/ URL, got the value given/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://accord:s3cr/et@db/accord' })).not.toThrow(/s3cr/);
+    expect(() => loadConfig({ REDIS_URL: 'valkey://:hunter2@redis' })).not.toThrow(/hunter2/);
+  });
+
+  it('refuses null and booleans for numbers in the config file', () => {
+    expect(() => loadConfig({ ACCORD_CONFIG: configFile('{"port": null}') })).toThrow(/^port in .*: expected an integer port/);
+    expect(() => loadConfig({ ACCORD_CONFIG: configFile('{"workerConcurrency": true}') })).toThrow(/^workerConcurrency in .*: expected an integer from 1 to 64/);
+  });
+
   it('never echoes a bad master key', () => {
-    expect(() => loadConfig({ ACCORD_MASTER_KEY: 'hunter2-secret' })).toThrow(/ACCORD_MASTER_KEY: expected 32 bytes in base64.*got the value given$/);
+    expect(() => loadConfig({ ACCORD_MASTER_KEY: 'hunter2-secret' })).toThrow(/ACCORD_MASTER_KEY: expected 32 bytes in base64.*got the value given \(not shown: it may hold a secret\)$/);
     expect(() => loadConfig({ ACCORD_MASTER_KEY: 'hunter2-secret' })).not.toThrow(/hunter2/);
   });
 

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../../../core/audit/audit-log.ts';
 import { withTenant } from '../../../core/db/tenant-scope.ts';
 import { enqueueJob } from '../../../core/jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobProcessors, type JobRunner } from '../../../core/jobs/job-runner.ts';
-import { findJob } from '../../../core/jobs/job-store.ts';
+import { findJob, markFailed } from '../../../core/jobs/job-store.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { createTestRunner, queueBackends, waitFor } from '../../support/job-runners.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
@@ -15,7 +15,7 @@ describe.each(combinations)('jobs on %s with the %s runner', (storage, queue) =>
   let t: TestDatabase;
   let tenant: Tenant;
   const runners: JobRunner[] = [];
-  const start = async (processors: JobProcessors, options: { prefix?: string; abandonedAfterMs?: number } = {}) => {
+  const start = async (processors: JobProcessors, options: { prefix?: string; abandonedAfterMs?: number; leaseMs?: number } = {}) => {
     const runner = createTestRunner(queue, t.db, processors, options);
     runners.push(runner);
     await runner.start();
@@ -107,6 +107,22 @@ describe.each(combinations)('jobs on %s with the %s runner', (storage, queue) =>
     await settled(queued);
     expect(await settled(orphan)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(ran.sort()).toEqual(['left running', 'queued while down']);
+  });
+
+  it.runIf(queue === 'in-process')('takes back a job whose worker died while this one runs, and ignores the dead worker\'s late word', async () => {
+    const ran: string[] = [];
+    await start({ mark: async (job) => void ran.push(job.payload as string) }, { abandonedAfterMs: 60_000, leaseMs: 300 });
+    // Another process claimed it and died: its lease is already old. (One transaction, so this
+    // runner cannot claim the job before it looks taken.)
+    const orphan = await withTenant(t.db, tenant.id, async (trx) => {
+      const id = await enqueueJob(trx, 'mark', 'orphan');
+      await trx.updateTable('jobs').set({ status: 'running', attempts: 1, locked_by: 'dead-worker', locked_at: new Date(Date.now() - 60_000) }).where('id', '=', id).execute();
+      return id;
+    });
+    expect(await settled(orphan)).toMatchObject({ status: 'completed', attempts: 2 });
+    await markFailed(t.db, orphan, 'dead-worker', 'late failure from the dead worker');
+    expect(await findJob(t.db, orphan)).toMatchObject({ status: 'completed', last_error: null });
+    expect(ran).toEqual(['orphan']);
   });
 
   it('shares the queue between several workers, each job running once', async () => {
