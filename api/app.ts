@@ -15,7 +15,7 @@ import { ApiError } from './errors.ts';
 import { auth, presentedKeyId } from './plugins/auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
-import { problemDetails } from './plugins/problem-details.ts';
+import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
@@ -44,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

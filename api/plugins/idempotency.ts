@@ -1,8 +1,9 @@
 /**
  * `Idempotency-Key` on authenticated POSTs: the first request with a key is run and its response
  * stored; a retry with the same key and body gets the stored response; the same key with another
- * body is a 409. Keys are per tenant and expire after 24 hours. 429 and 5xx responses are not
- * stored, so the client may retry them.
+ * body is a 409. Keys are per tenant and expire after 24 hours (and are purged hourly). A claim
+ * whose request never answered (the process died) can be retried after 5 minutes. 429 and 5xx
+ * responses are not stored, so the client may retry them.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -30,7 +31,19 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+const PURGE_INTERVAL_MS = 60 * 60_000;
+
+/** Deletes expired keys of every tenant (runs as the owner, outside tenant scope). */
+export async function purgeExpiredIdempotencyKeys(db: Kysely<Database>): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', sql<Date>`now() - interval '24 hours'`).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export const idempotency = fp(async (app: FastifyInstance, { db }: { db: Kysely<Database> }) => {
+  const purge = setInterval(() => void purgeExpiredIdempotencyKeys(db).catch(() => {}), PURGE_INTERVAL_MS);
+  purge.unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || key === undefined || !request.principal) return;
@@ -49,7 +62,13 @@ export const idempotency = fp(async (app: FastifyInstance, { db }: { db: Kysely<
           oc
             .columns(['tenant_id', 'key'])
             .doUpdateSet({ request_hash: requestHash, response_status: null, response_body: null, created_at: sql`now()` })
-            .where('idempotency_keys.created_at', '<', sql<Date>`now() - interval '24 hours'`),
+            // Expired keys, and claims whose request died before answering, may be taken again.
+            .where((eb) =>
+              eb.or([
+                eb('idempotency_keys.created_at', '<', sql<Date>`now() - interval '24 hours'`),
+                eb.and([eb('idempotency_keys.response_status', 'is', null), eb('idempotency_keys.created_at', '<', sql<Date>`now() - interval '5 minutes'`)]),
+              ]),
+            ),
         )
         .returning('key')
         .executeTakeFirst();

@@ -36,6 +36,10 @@ function classify(error: FastifyError & { extensions?: Record<string, unknown> }
   const translated = error.code ? fastifyCodes[error.code] : undefined;
   if (translated) return { code: translated, detail: error.message };
   if (error instanceof SyntaxError && error.statusCode === 400) return { code: 'ACCORD_ERR_MALFORMED_JSON', detail: error.message };
+  // Postgres "data exception" (class 22): a value the database cannot hold, such as a NUL character.
+  if (typeof error.code === 'string' && /^22[0-9A-Z]{3}$/.test(error.code)) {
+    return { code: 'ACCORD_ERR_INVALID_INPUT', detail: `a value cannot be stored: ${error.message}` };
+  }
   return { code: 'ACCORD_ERR_INTERNAL', detail: 'the request could not be completed; see the server log with this request id' };
 }
 
@@ -54,6 +58,12 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
       requestId: request.id,
       ...problem.extensions,
     });
+}
+
+/** For fastify's own routing errors (malformed URL, over-long parameter), which bypass hooks. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  sendProblem(request, reply, { code: 'ACCORD_ERR_VALIDATION', detail: `the URL cannot be used: ${error.message}` });
 }
 
 export const problemDetails = fp(async (app: FastifyInstance) => {

@@ -1,4 +1,5 @@
 /** Public endpoints: liveness, readiness, the node's published identity, and the console placeholder. */
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
@@ -12,7 +13,8 @@ export interface SystemRouteDeps {
 
 const READY_TIMEOUT_MS = 2_000;
 
-async function check(probe: () => Promise<void>): Promise<string> {
+/** 'up' or 'down'. The reason goes to the log only: /ready is public and errors name hosts and users. */
+async function check(name: string, probe: () => Promise<void>, log: FastifyBaseLogger): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -21,7 +23,8 @@ async function check(probe: () => Promise<void>): Promise<string> {
     ]);
     return 'up';
   } catch (error) {
-    return `down: ${(error as Error).message}`;
+    log.warn({ dependency: name, reason: (error as Error).message }, 'readiness check failed');
+    return 'down';
   } finally {
     clearTimeout(timer);
   }
@@ -55,9 +58,9 @@ export const systemRoutes: FastifyPluginAsyncZod<SystemRouteDeps> = async (app, 
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const names = Object.keys(readinessChecks);
-      const results = await Promise.all(names.map((name) => check(readinessChecks[name]!)));
+      const results = await Promise.all(names.map((name) => check(name, readinessChecks[name]!, request.log)));
       const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
       if (results.every((result) => result === 'up')) return { status: 'ready' as const, checks };
       return reply.code(503).send({ status: 'unavailable' as const, checks });

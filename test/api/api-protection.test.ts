@@ -3,6 +3,7 @@ import { recordProcessing } from '../../core/audit/processing-records.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { enqueueJob } from '../../core/jobs/enqueue-job.ts';
 import { revokeApiKey } from '../../core/tenancy/api-keys.ts';
+import { purgeExpiredIdempotencyKeys } from '../../api/plugins/idempotency.ts';
 import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
@@ -115,6 +116,14 @@ describe.each(storageBackends)('API protection on %s', (backend) => {
     expect(again.json().code).toBe('ACCORD_ERR_CONFLICT');
   });
 
+  it('refuses text the database cannot hold (a NUL character) with a 400, not a 500', async () => {
+    const withNul = await post(brand.token, '/v1/peers', { ...newPeer(), name: 'a\u0000b' });
+    expect(withNul.statusCode).toBe(400);
+    expect(withNul.json().code).toBe('ACCORD_ERR_INVALID_INPUT');
+    const inQuery = await api.app.inject({ url: '/v1/processing-records?purpose=%00', headers: bearer(brand.token) });
+    expect(inQuery.statusCode).toBe(400);
+  });
+
   it('replays an idempotent POST, and refuses the key with another body', async () => {
     const peer = newPeer('Idempotent partner');
     const key = { 'idempotency-key': `create-${peer.nodeId}` };
@@ -135,6 +144,21 @@ describe.each(storageBackends)('API protection on %s', (backend) => {
     const rivalsOwn = await post(rival.token, '/v1/peers', peer, key);
     expect(rivalsOwn.statusCode).toBe(201);
     expect(rivalsOwn.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('lets a claim whose request died be retried later, and purges expired keys', async () => {
+    const peer = newPeer('Retried partner');
+    await withTenant(t.db, brand.tenantId, (trx) =>
+      trx.insertInto('idempotency_keys').values({ tenant_id: brand.tenantId, key: 'died', request_hash: 'x', created_at: new Date(Date.now() - 10 * 60_000) }).execute(),
+    );
+    const retried = await post(brand.token, '/v1/peers', peer, { 'idempotency-key': 'died' });
+    expect(retried.statusCode).toBe(201);
+    await withTenant(t.db, brand.tenantId, (trx) =>
+      trx.insertInto('idempotency_keys').values({ tenant_id: brand.tenantId, key: 'old', request_hash: 'x', response_status: 201, response_body: '{}', created_at: new Date(Date.now() - 25 * 3600_000) }).execute(),
+    );
+    expect(await purgeExpiredIdempotencyKeys(t.db)).toBe(1);
+    const keys = await withTenant(t.db, brand.tenantId, (trx) => trx.selectFrom('idempotency_keys').select('key').execute());
+    expect(keys.map((k) => k.key)).not.toContain('old');
   });
 
   it('replays a stored error too, so a retried bad request stays the same answer', async () => {

@@ -10,8 +10,8 @@ const dir = () => mkdtempSync(join(tmpdir(), 'accord-lock-'));
 
 describe('embedded database lock', () => {
   it('keeps others out while a live accord process holds it, and releases on close', async () => {
-    // A stand-in holder: a live process whose command line names accord.
-    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'accord-holder']);
+    // A stand-in holder: another live process.
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     try {
       await once(holder, 'spawn');
       const folder = dir();
@@ -24,12 +24,12 @@ describe('embedded database lock', () => {
     const fresh = dir();
     const release = lockDataDir(fresh);
     expect(readFileSync(join(fresh, 'accord.lock'), 'utf8')).toBe(String(process.pid));
-    expect(() => lockDataDir(fresh)).not.toThrow(); // the same pid: an earlier life, taken over
+    expect(() => lockDataDir(fresh)).toThrow(DatabaseInUseError); // held in this very process
     release();
     expect(existsSync(join(fresh, 'accord.lock'))).toBe(false);
   });
 
-  it('takes over a lock left by a process that is gone, or by an earlier life of this pid', () => {
+  it('takes over a lock left by a process that is gone, or by an earlier life of this pid (not held here)', () => {
     for (const stale of ['99999999', String(process.pid), 'garbage']) {
       const folder = dir();
       writeFileSync(join(folder, 'accord.lock'), stale);
