@@ -2,6 +2,7 @@
  * The API's error catalogue and the one place codes from every area become HTTP statuses.
  * Clients match on `code`; titles are for people.
  */
+import { consentErrorCodes } from '../consent/consent-errors.ts';
 import { coreErrorCodes } from '../core/errors.ts';
 
 export const apiErrorCodes = {
@@ -31,7 +32,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -48,6 +49,16 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_IDEMPOTENCY_IN_PROGRESS: 409,
   ACCORD_ERR_RATE_LIMITED: 429,
   ACCORD_ERR_INTERNAL: 500,
+  ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE: 422,
+  ACCORD_ERR_CONSENT_UNKNOWN_NOTICE: 422,
+  ACCORD_ERR_CONSENT_NOTICE_DISABLED: 422,
+  ACCORD_ERR_CONSENT_NOTICE_SCOPE: 422,
+  ACCORD_ERR_CONSENT_RECIPIENT: 422,
+  ACCORD_ERR_CONSENT_COLLECTED_AT: 422,
+  ACCORD_ERR_CONSENT_MINOR: 422,
+  ACCORD_ERR_CONSENT_EVIDENCE: 422,
+  ACCORD_ERR_CONSENT_INVALID: 422,
+  ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH: 409,
 };
 
 export function httpStatusOf(code: string): number | undefined {

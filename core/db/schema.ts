@@ -93,6 +93,71 @@ export interface IdempotencyKeyTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface ConsentPurposeTable {
+  tenant_id: string;
+  key: string;
+  name: string;
+  mechanism: 'opt_in' | 'opt_out' | 'notice_only';
+  legal_basis: Json;
+  retention_days: number | null;
+  sensitive_category: string | null;
+  requires_named_recipient: boolean;
+  cross_border: boolean;
+  public_disclosure: boolean;
+  created_at: CreatedAt;
+}
+
+export interface ConsentNoticeTable {
+  id: Generated<string>;
+  tenant_id: string;
+  notice_key: string;
+  version: number;
+  language: string;
+  content_hash: Uint8Array;
+  purposes: string[];
+  recipients: string[];
+  data_categories: string[];
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+}
+
+export interface ConsentEventTable {
+  tenant_id: string;
+  seq: number;
+  client_event_id: string;
+  subject: string;
+  purpose: string;
+  recipient: string;
+  regime: string;
+  kind: string;
+  notice_id: string | null;
+  channel: string;
+  source: string;
+  evidence: Json;
+  collected_at: Date;
+  received_at: Date;
+  link: Uint8Array;
+}
+
+export interface ConsentChainHeadTable {
+  tenant_id: string;
+  seq: number;
+  link: Uint8Array;
+}
+
+export interface ConsentStateTable {
+  tenant_id: string;
+  subject: string;
+  purpose: string;
+  recipient: string;
+  regime: string;
+  granted: boolean;
+  decided_by_seq: number;
+  decided_kind: string;
+  decided_at: Date;
+  expires_at: Date | null;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -102,6 +167,11 @@ export interface Database {
   processing_records: ProcessingRecordTable;
   jobs: JobTable;
   idempotency_keys: IdempotencyKeyTable;
+  consent_purposes: ConsentPurposeTable;
+  consent_notices: ConsentNoticeTable;
+  consent_events: ConsentEventTable;
+  consent_chain_heads: ConsentChainHeadTable;
+  consent_state: ConsentStateTable;
 }
 
 export type Peer = Selectable<PeerTable>;

@@ -86,7 +86,7 @@ describe('accord command', () => {
     const database = await createPostgresDatabase();
     try {
       const env = { DATABASE_URL: database.url, REDIS_URL: inject('redisUrl')!, ACCORD_MASTER_KEY: masterKey(4), ACCORD_DATA_DIR: dataDir() };
-      expect((await runAccord(['migrate'], env)).stdout).toBe('applied: 0001-foundation\n');
+      expect((await runAccord(['migrate'], env)).stdout).toBe('applied: 0001-foundation, 0002-consent-ledger\n');
       const api = await startAccord(env, ['start', '--no-worker']);
       const ready = await (await fetch(`${api.url}/ready`)).json();
       expect(ready).toEqual({ status: 'ready', checks: { database: 'up', queue: 'up' } });

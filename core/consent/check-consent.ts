@@ -1,0 +1,35 @@
+/**
+ * The point gate: may this subject's data be processed for this purpose (and recipient, under this
+ * regime) at this instant? Fails closed: an unknown purpose, or a regime the purpose is not
+ * processed under, is a denial, never an error that callers might treat as "go ahead".
+ */
+import { allowsAt } from '../../consent/decide-state.ts';
+import type { Regime } from '../../consent/consent-event.ts';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { findPurpose } from './purposes.ts';
+import { currentDecision } from './record-consent-event.ts';
+
+export type GateReason = 'granted' | 'opt_out_default' | 'no_consent' | 'denied' | 'expired' | 'unknown_purpose' | 'regime_not_allowed';
+
+export interface GateAnswer {
+  readonly allowed: boolean;
+  readonly reason: GateReason;
+  /** The event the answer rests on, when there is one. */
+  readonly decidedBySeq: number | null;
+}
+
+export async function checkConsent(
+  trx: TenantTransaction,
+  query: { subject: string; purpose: string; recipient?: string; regime: Regime; at: Date },
+): Promise<GateAnswer> {
+  const purpose = await findPurpose(trx, query.purpose);
+  if (!purpose) return { allowed: false, reason: 'unknown_purpose', decidedBySeq: null };
+  const basis = purpose.legalBasis[query.regime];
+  if (!basis) return { allowed: false, reason: 'regime_not_allowed', decidedBySeq: null };
+  const decision = await currentDecision(trx, { subject: query.subject.normalize('NFC'), purpose: purpose.key, recipient: (query.recipient ?? '').normalize('NFC'), regime: query.regime });
+  const allowed = allowsAt(decision, query.at, basis);
+  const reason: GateReason = !decision
+    ? allowed ? 'opt_out_default' : 'no_consent'
+    : allowed ? 'granted' : decision.granted ? 'expired' : 'denied';
+  return { allowed, reason, decidedBySeq: decision?.decidedBySeq ?? null };
+}

@@ -1,0 +1,165 @@
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
+import { checkConsent } from '../../../core/consent/check-consent.ts';
+import { disableNotice, publishNotice, type Notice } from '../../../core/consent/notices.ts';
+import { definePurpose } from '../../../core/consent/purposes.ts';
+import { recordConsentEvent, type ConsentEventInput } from '../../../core/consent/record-consent-event.ts';
+import { verifyConsentLog } from '../../../core/consent/verify-consent-log.ts';
+import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
+import type { Purpose } from '../../../consent/purpose.ts';
+import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
+
+const lookalike: Purpose = {
+  key: 'marketing.advertising.lookalike',
+  name: 'Lookalike audiences with media partners',
+  mechanism: 'opt_in',
+  legalBasis: { pipl: 'consent', gdpr: 'consent', ccpa: 'opt_out' },
+  retentionDays: 365,
+  sensitiveCategory: null,
+  requiresNamedRecipient: true,
+  crossBorder: false,
+  publicDisclosure: false,
+};
+const newsletter: Purpose = { ...lookalike, key: 'marketing.email', name: 'Newsletter', requiresNamedRecipient: false, legalBasis: { pipl: 'consent' } };
+
+describe.each(storageBackends)('consent ledger on %s', (backend) => {
+  let t: TestDatabase;
+  let tenant: Tenant;
+  let notice: Notice;
+  let counter = 0;
+  const inTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, tenant.id, work);
+  const event = (overrides: Partial<ConsentEventInput> = {}): ConsentEventInput => ({
+    clientEventId: `evt-${++counter}`,
+    subject: 'person-1',
+    purpose: lookalike.key,
+    recipient: 'ocean-engine',
+    regime: 'pipl',
+    kind: 'given',
+    noticeId: notice.id,
+    channel: 'wechat-mini-program',
+    source: 'signup-form',
+    evidence: { ipHash: 'sha256:ab12', formId: 'signup-v3' },
+    collectedAt: new Date(),
+    ...overrides,
+  });
+  const record = (overrides: Partial<ConsentEventInput> = {}) => inTenant((trx) => recordConsentEvent(trx, event(overrides)));
+  const gate = (overrides: { subject?: string; recipient?: string; regime?: 'pipl' | 'gdpr' | 'ccpa'; purpose?: string } = {}) =>
+    inTenant((trx) => checkConsent(trx, { subject: 'person-1', purpose: lookalike.key, recipient: 'ocean-engine', regime: 'pipl', at: new Date(), ...overrides }));
+
+  beforeEach(async () => {
+    t = await openTestDatabase(backend);
+    tenant = await ensureTenant(t.db, 'brand');
+    notice = await inTenant(async (trx) => {
+      await definePurpose(trx, lookalike);
+      await definePurpose(trx, newsletter);
+      return publishNotice(trx, { noticeKey: 'privacy', language: 'zh-CN', content: '隐私政策 v1', purposes: [lookalike.key, newsletter.key], recipients: ['ocean-engine', 'tencent-ads'], dataCategories: ['phone'] });
+    });
+  });
+  afterEach(() => t.dispose());
+
+  it('gates on the latest decision: grant, withdrawal, per named recipient', async () => {
+    expect(await gate()).toEqual({ allowed: false, reason: 'no_consent', decidedBySeq: null });
+    const granted = await record();
+    expect(granted).toMatchObject({ seq: 1, duplicate: false, decision: { granted: true } });
+    expect(await gate()).toEqual({ allowed: true, reason: 'granted', decidedBySeq: 1 });
+    expect((await gate({ recipient: 'tencent-ads' })).allowed).toBe(false);
+    await record({ kind: 'withdrawn', noticeId: undefined });
+    expect(await gate()).toEqual({ allowed: false, reason: 'denied', decidedBySeq: 2 });
+  });
+
+  it('keeps a late, older grant from reviving a newer withdrawal', async () => {
+    const now = Date.now() + 1_000; // after the notice was published
+    await record({ collectedAt: new Date(now) });
+    await record({ kind: 'withdrawn', noticeId: undefined, collectedAt: new Date(now + 1_000) });
+    await record({ collectedAt: new Date(now + 500) }); // an offline app syncing an older grant
+    expect(await gate()).toMatchObject({ allowed: false, reason: 'denied', decidedBySeq: 2 });
+  });
+
+  it('keeps regimes apart, so an opt-out signal under CCPA does not touch PIPL consent', async () => {
+    await record();
+    await record({ regime: 'ccpa', kind: 'refused', noticeId: undefined });
+    expect((await gate()).allowed).toBe(true);
+    expect(await gate({ regime: 'ccpa' })).toMatchObject({ allowed: false, reason: 'denied' });
+    expect(await gate({ subject: 'person-2', regime: 'ccpa' })).toMatchObject({ allowed: true, reason: 'opt_out_default' });
+  });
+
+  it('fails closed for an unknown purpose or a regime the purpose is not processed under', async () => {
+    expect(await gate({ purpose: 'no.such.purpose' })).toMatchObject({ allowed: false, reason: 'unknown_purpose' });
+    expect(await inTenant((trx) => checkConsent(trx, { subject: 'person-1', purpose: newsletter.key, regime: 'gdpr', at: new Date() }))).toMatchObject({ allowed: false, reason: 'regime_not_allowed' });
+  });
+
+  it('returns the stored event for a resubmission, and refuses the same id with other content', async () => {
+    const first = await inTenant((trx) => recordConsentEvent(trx, { ...event(), clientEventId: 'form-42' }));
+    const again = await inTenant((trx) => recordConsentEvent(trx, { ...event({ collectedAt: first.decision!.decidedAt }), clientEventId: 'form-42' }));
+    expect(again).toMatchObject({ seq: first.seq, duplicate: true });
+    await expect(inTenant((trx) => recordConsentEvent(trx, { ...event({ kind: 'refused' }), clientEventId: 'form-42' }))).rejects.toMatchObject({
+      code: 'ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH',
+    });
+    expect(await t.db.selectFrom('consent_events').select('seq').execute()).toHaveLength(1);
+  });
+
+  it.each<[string, Partial<ConsentEventInput>, string]>([
+    ['an unknown purpose', { purpose: 'no.such.purpose' }, 'ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE'],
+    ['an unknown notice version', { noticeId: '00000000-0000-4000-8000-000000000000' }, 'ACCORD_ERR_CONSENT_UNKNOWN_NOTICE'],
+    ['a grant without a notice', { noticeId: undefined }, 'ACCORD_ERR_CONSENT_UNKNOWN_NOTICE'],
+    ['a recipient the notice does not name', { recipient: 'kuaishou' }, 'ACCORD_ERR_CONSENT_NOTICE_SCOPE'],
+    ['a missing named recipient', { recipient: undefined }, 'ACCORD_ERR_CONSENT_RECIPIENT'],
+    ['a collection time in the future', { collectedAt: new Date(Date.now() + 3_600_000) }, 'ACCORD_ERR_CONSENT_COLLECTED_AT'],
+    ['a collection time before the notice existed (backdated)', { collectedAt: new Date('2020-01-01T00:00:00Z') }, 'ACCORD_ERR_CONSENT_COLLECTED_AT'],
+    ["a minor's own grant", { subjectIsMinor: true }, 'ACCORD_ERR_CONSENT_MINOR'],
+    ['a guardian grant without guardian evidence', { kind: 'guardian_given', subjectIsMinor: true }, 'ACCORD_ERR_CONSENT_MINOR'],
+    ['oversized evidence', { evidence: { note: 'x'.repeat(600) } }, 'ACCORD_ERR_CONSENT_EVIDENCE'],
+    ['a regime the purpose is not processed under', { purpose: newsletter.key, recipient: undefined, regime: 'gdpr' }, 'ACCORD_ERR_CONSENT_INVALID'],
+  ])('refuses %s and writes nothing', async (_name, overrides, code) => {
+    await expect(record(overrides)).rejects.toMatchObject({ code });
+    expect(await t.db.selectFrom('consent_events').select('seq').execute()).toEqual([]);
+    expect(await t.db.selectFrom('consent_state').select('subject').execute()).toEqual([]);
+  });
+
+  it("records a guardian's grant for a minor, and refuses grants under a disabled notice", async () => {
+    await record({ kind: 'guardian_given', subjectIsMinor: true, evidence: { guardianReference: 'guardian-id-hash:9f2c' } });
+    expect((await gate()).allowed).toBe(true);
+    await inTenant((trx) => disableNotice(trx, notice.id));
+    await expect(record({ subject: 'person-2' })).rejects.toMatchObject({ code: 'ACCORD_ERR_CONSENT_NOTICE_DISABLED' });
+  });
+
+  it('verifies an intact log and names the first record altered by a direct UPDATE', async () => {
+    for (let i = 0; i < 5; i++) await record({ subject: `person-${i}` });
+    expect(await inTenant(verifyConsentLog)).toEqual({ ok: true, eventsChecked: 5 });
+    // An operator with the owner role bypasses the append-only trigger and edits a row.
+    await sql`alter table consent_events disable trigger append_only`.execute(t.db);
+    await sql`update consent_events set kind = 'refused' where seq = 3`.execute(t.db);
+    await sql`alter table consent_events enable trigger append_only`.execute(t.db);
+    expect(await inTenant(verifyConsentLog)).toMatchObject({ ok: false, eventsChecked: 2, firstBad: { seq: 3, problem: 'its content or its place in the chain was altered' } });
+  });
+
+  it('names a removed event and a head that does not match', async () => {
+    for (let i = 0; i < 4; i++) await record({ subject: `person-${i}` });
+    await sql`alter table consent_events disable trigger append_only`.execute(t.db);
+    await sql`delete from consent_events where seq = 4`.execute(t.db);
+    expect(await inTenant(verifyConsentLog)).toMatchObject({ ok: false, firstBad: { seq: 4, problem: 'the chain head says 4 events, the log holds 3' } });
+    await sql`delete from consent_events where seq = 2`.execute(t.db);
+    await sql`alter table consent_events enable trigger append_only`.execute(t.db);
+    expect(await inTenant(verifyConsentLog)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'event 2 is missing (next stored is 3)' } });
+  });
+
+  it('refuses UPDATE and DELETE of events through the normal roles', async () => {
+    await record();
+    await expect(t.db.updateTable('consent_events').set({ kind: 'refused' }).execute()).rejects.toThrow(/append-only/);
+    await expect(inTenant((trx) => trx.deleteFrom('consent_events').execute())).rejects.toThrow(/permission denied/);
+  });
+
+  it('keeps one chain per tenant', async () => {
+    await record();
+    const other = await ensureTenant(t.db, 'other');
+    const otherSeq = await withTenant(t.db, other.id, async (trx) => {
+      await definePurpose(trx, newsletter);
+      const otherNotice = await publishNotice(trx, { noticeKey: 'privacy', language: 'en', content: 'Notice', purposes: [newsletter.key], recipients: [], dataCategories: ['email'] });
+      return recordConsentEvent(trx, { ...event({ purpose: newsletter.key, recipient: undefined }), noticeId: otherNotice.id });
+    });
+    expect(otherSeq.seq).toBe(1);
+    expect((await gate()).allowed).toBe(true);
+    expect(await withTenant(t.db, other.id, verifyConsentLog)).toEqual({ ok: true, eventsChecked: 1 });
+  });
+});
