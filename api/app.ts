@@ -16,6 +16,7 @@ import { auth, presentedKeyId } from './plugins/auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { consentRoutes } from './routes/consent-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
@@ -90,5 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(peerRoutes, { db: deps.db });
   await app.register(recordRoutes, { db: deps.db });
   await app.register(jobRoutes, { db: deps.db });
+  await app.register(consentRoutes, { db: deps.db });
   return app;
 }

@@ -1,0 +1,140 @@
+/**
+ * The consent ledger over HTTP: purposes and notice versions (privacy officers), consent events
+ * (collection points with an authenticated key), the point gate, and log verification. Answers
+ * about a subject look the same whether or not the ledger has ever seen that subject.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { eventKinds, regimes } from '../../consent/consent-event.ts';
+import { checkConsent } from '../../core/consent/check-consent.ts';
+import { publishNotice } from '../../core/consent/notices.ts';
+import { definePurpose } from '../../core/consent/purposes.ts';
+import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
+import { verifyConsentLog } from '../../core/consent/verify-consent-log.ts';
+import { recordAuditEvent } from '../../core/audit/audit-log.ts';
+import type { Database } from '../../core/db/schema.ts';
+import { actorOf, inCallerTenant } from '../plugins/auth.ts';
+
+const text = (max: number) => z.string().min(1).max(max);
+const regime = z.enum(regimes);
+const basis = z.enum(['consent', 'opt_out']);
+
+const purposeBody = z.object({
+  key: text(200),
+  name: text(200),
+  mechanism: z.enum(['opt_in', 'opt_out', 'notice_only']),
+  legalBasis: z.object({ pipl: basis.optional(), gdpr: basis.optional(), ccpa: basis.optional() }),
+  retentionDays: z.number().int().positive().nullable().default(null),
+  sensitiveCategory: text(100).nullable().default(null),
+  requiresNamedRecipient: z.boolean().default(false),
+  crossBorder: z.boolean().default(false),
+  publicDisclosure: z.boolean().default(false),
+});
+
+export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database> }> = async (app, { db }) => {
+  app.post(
+    '/v1/consent/purposes',
+    { config: { scope: 'privacy:admin' }, schema: { tags: ['consent'], summary: 'Define a purpose (immutable once defined)', body: purposeBody, response: { 201: purposeBody } } },
+    async (request, reply) => {
+      const purpose = await inCallerTenant(db, request, async (trx) => {
+        const defined = await definePurpose(trx, request.body);
+        await recordAuditEvent(trx, { actor: actorOf(request), action: 'consent.purpose.defined', targetType: 'purpose', targetId: defined.key });
+        return defined;
+      });
+      return reply.code(201).send({ ...purpose, legalBasis: purpose.legalBasis });
+    },
+  );
+
+  app.post(
+    '/v1/consent/notices',
+    {
+      config: { scope: 'privacy:admin' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Publish the next version of a notice in a language',
+        body: z.object({
+          noticeKey: text(100),
+          language: text(35),
+          content: z.string().min(1).max(200_000),
+          purposes: z.array(text(200)).min(1).max(100),
+          recipients: z.array(text(200)).max(100).default([]),
+          dataCategories: z.array(text(100)).max(100).default([]),
+        }),
+        response: { 201: z.object({ id: z.uuid(), noticeKey: z.string(), version: z.number(), language: z.string(), contentHash: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const notice = await inCallerTenant(db, request, async (trx) => {
+        const published = await publishNotice(trx, request.body);
+        await recordAuditEvent(trx, { actor: actorOf(request), action: 'consent.notice.published', targetType: 'notice', targetId: published.id, details: { version: published.version } });
+        return published;
+      });
+      return reply.code(201).send({ id: notice.id, noticeKey: notice.noticeKey, version: notice.version, language: notice.language, contentHash: Buffer.from(notice.contentHash).toString('hex') });
+    },
+  );
+
+  app.post(
+    '/v1/consent/events',
+    {
+      config: { scope: 'consent:write' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Record a consent event (append-only, hash-chained)',
+        body: z.object({
+          clientEventId: text(200),
+          subject: text(200),
+          purpose: text(200),
+          recipient: text(200).optional(),
+          regime,
+          kind: z.enum(eventKinds),
+          noticeId: z.uuid().optional(),
+          channel: text(100),
+          source: text(200),
+          evidence: z.record(z.string().max(100), z.string()).optional(),
+          collectedAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+          subjectIsMinor: z.boolean().optional(),
+        }),
+        response: { 201: z.object({ seq: z.number(), duplicate: z.boolean() }) },
+      },
+    },
+    async (request, reply) => {
+      const recorded = await inCallerTenant(db, request, (trx) => recordConsentEvent(trx, request.body));
+      return reply.code(201).send({ seq: recorded.seq, duplicate: recorded.duplicate });
+    },
+  );
+
+  app.post(
+    '/v1/consent/check',
+    {
+      config: { scope: 'consent:read' },
+      schema: {
+        tags: ['consent'],
+        summary: 'May this subject be processed for this purpose (and recipient) now? Fails closed.',
+        body: z.object({
+          subject: text(200),
+          purpose: text(200),
+          recipient: text(200).optional(),
+          regime,
+          at: z.iso.datetime({ offset: true }).transform((value) => new Date(value)).optional(),
+        }),
+        response: { 200: z.object({ allowed: z.boolean(), reason: z.string(), decidedBySeq: z.number().nullable() }) },
+      },
+    },
+    async (request) =>
+      inCallerTenant(db, request, (trx) => checkConsent(trx, { ...request.body, at: request.body.at ?? new Date() })),
+  );
+
+  app.get(
+    '/v1/consent/verify',
+    {
+      config: { scope: 'privacy:admin' },
+      schema: {
+        tags: ['consent'],
+        summary: "Recompute the tenant's consent hash chain and name the first altered record",
+        response: { 200: z.object({ ok: z.boolean(), eventsChecked: z.number(), firstBad: z.object({ seq: z.number(), problem: z.string() }).optional() }) },
+      },
+    },
+    async (request) => inCallerTenant(db, request, verifyConsentLog),
+  );
+};

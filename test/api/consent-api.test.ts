@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
+import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
+
+describe.each(storageBackends)('consent API on %s', (backend) => {
+  let t: TestDatabase;
+  let api: TestApp;
+  let officer: string;
+  let collector: string;
+  let reader: string;
+  let noticeId: string;
+  const post = (token: string, url: string, body: unknown) => api.app.inject({ method: 'POST', url, payload: body as object, headers: bearer(token) });
+  const grant = (subject: string, extra: Record<string, unknown> = {}) =>
+    post(collector, '/v1/consent/events', {
+      clientEventId: `signup-${subject}`,
+      subject,
+      purpose: 'marketing.advertising.lookalike',
+      recipient: 'ocean-engine',
+      regime: 'pipl',
+      kind: 'given',
+      noticeId,
+      channel: 'app',
+      source: 'signup',
+      collectedAt: new Date(Date.now() + 1_000).toISOString(),
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    t = await openTestDatabase(backend);
+    api = await startTestApp(t);
+    officer = (await api.keyFor('brand', ['privacy:admin'])).token;
+    collector = (await api.keyFor('brand', ['consent:write'])).token;
+    reader = (await api.keyFor('brand', ['consent:read'])).token;
+    const purpose = await post(officer, '/v1/consent/purposes', {
+      key: 'marketing.advertising.lookalike',
+      name: 'Lookalike with media partners',
+      mechanism: 'opt_in',
+      legalBasis: { pipl: 'consent' },
+      requiresNamedRecipient: true,
+    });
+    expect(purpose.statusCode).toBe(201);
+    const notice = await post(officer, '/v1/consent/notices', {
+      noticeKey: 'privacy',
+      language: 'zh-CN',
+      content: '我们会与巨量引擎共享您的手机号用于相似人群扩展。',
+      purposes: ['marketing.advertising.lookalike'],
+      recipients: ['ocean-engine'],
+    });
+    expect(notice.statusCode).toBe(201);
+    expect(notice.json()).toMatchObject({ version: 1, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    noticeId = notice.json().id;
+  });
+  afterAll(async () => {
+    await api.app.close();
+    await t.dispose();
+  });
+
+  it('records a grant and answers the gate', async () => {
+    const collectedAt = new Date(Date.now() + 1_000).toISOString();
+    const recorded = await grant('member-1', { collectedAt });
+    expect(recorded.statusCode).toBe(201);
+    expect(recorded.json()).toEqual({ seq: 1, duplicate: false });
+    // The collection point retries: same event id and content, same answer, nothing appended.
+    expect((await grant('member-1', { collectedAt })).json()).toEqual({ seq: 1, duplicate: true });
+    const conflicting = await grant('member-1', { kind: 'refused', noticeId: undefined, collectedAt });
+    expect(conflicting.statusCode).toBe(409);
+    expect(conflicting.json().code).toBe('ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH');
+    const check = await post(reader, '/v1/consent/check', { subject: 'member-1', purpose: 'marketing.advertising.lookalike', recipient: 'ocean-engine', regime: 'pipl' });
+    expect(check.json()).toEqual({ allowed: true, reason: 'granted', decidedBySeq: 1 });
+  });
+
+  it('answers an unknown subject in the same shape as a known one without consent', async () => {
+    const unknown = await post(reader, '/v1/consent/check', { subject: 'never-seen', purpose: 'marketing.advertising.lookalike', recipient: 'ocean-engine', regime: 'pipl' });
+    expect(unknown.statusCode).toBe(200);
+    expect(unknown.json()).toEqual({ allowed: false, reason: 'no_consent', decidedBySeq: null });
+  });
+
+  it('refuses bad events with a consent error code and keys without the scope', async () => {
+    const backdated = await grant('member-2', { collectedAt: '2019-01-01T00:00:00Z' });
+    expect(backdated.statusCode).toBe(422);
+    expect(backdated.json()).toMatchObject({ code: 'ACCORD_ERR_CONSENT_COLLECTED_AT' });
+    const unknownPurpose = await grant('member-2', { purpose: 'marketing.sms' });
+    expect(unknownPurpose.json()).toMatchObject({ code: 'ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE' });
+    const byReader = await post(reader, '/v1/consent/events', {});
+    expect(byReader.statusCode).toBe(403);
+    const badTime = await grant('member-2', { collectedAt: 'yesterday' });
+    expect(badTime.json()).toMatchObject({ code: 'ACCORD_ERR_VALIDATION' });
+  });
+
+  it('verifies the log for the privacy officer', async () => {
+    const verify = await api.app.inject({ url: '/v1/consent/verify', headers: bearer(officer) });
+    expect(verify.json()).toMatchObject({ ok: true });
+    expect((await api.app.inject({ url: '/v1/consent/verify', headers: bearer(reader) })).statusCode).toBe(403);
+  });
+});
