@@ -5,11 +5,15 @@
  */
 import { parseArgs } from 'node:util';
 import { introduceNodes } from './demo/introduce-nodes.ts';
+import { recordConsents } from './demo/record-consents.ts';
 import { startDemoNode, type DemoNode } from './demo/demo-node.ts';
 
 type DemoStep = { title: string; run(brand: DemoNode, partner: DemoNode, say: (line: string) => void): Promise<void> };
 
-const steps: DemoStep[] = [{ title: 'introduce the nodes', run: introduceNodes }];
+const steps: DemoStep[] = [
+  { title: 'introduce the nodes', run: introduceNodes },
+  { title: 'record consents and ask the gate', run: recordConsents },
+];
 
 export async function demoCommand(args: string[]): Promise<void> {
   parseArgs({ args, options: {} });

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/config.ts';
+import { consentCommand } from './consent-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
@@ -18,6 +19,7 @@ const usage = `usage: accord <command>
   migrate                      bring the database to the latest schema
   tenants create <slug> [--name N] | tenants list
   keys create --scopes a,b [--tenant slug] [--name N] | keys list [--tenant slug] | keys revoke <id>
+  consent verify [--tenant slug]  recompute the consent hash chain; exit 1 naming the first altered event
   demo                         start a brand node and a media partner node and introduce them
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
@@ -42,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
       return keysCommand(loadConfig(), rest);
     case 'tenants':
       return tenantsCommand(loadConfig(), rest);
+    case 'consent':
+      return consentCommand(loadConfig(), rest);
     case 'demo':
       return demoCommand(rest);
     default:

@@ -18,7 +18,8 @@ export interface DemoNode {
 export async function startDemoNode(partyName: string): Promise<DemoNode> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-demo-'));
   // Each demo node is self-contained: embedded database and in-process jobs, whatever the shell says.
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, partyName, logLevel: 'warn' });
+  // The demo plays a bulk pipeline through the point API, so it lifts the per-key rate limit.
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, partyName, logLevel: 'warn', rateLimitPerMinute: 1_000_000 });
   const node = await startNode(config);
   const tenant = await ensureTenant(node.database.db, DEFAULT_TENANT, partyName);
   const { token } = await createApiKey(node.database.db, { tenantId: tenant.id, name: 'demo', scopes: ['admin'] });

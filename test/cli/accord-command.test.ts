@@ -5,6 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { runAccord, startAccord } from '../support/accord-process.ts';
 import { createPostgresDatabase } from '../support/test-database.ts';
+import { sql } from 'kysely';
+import { publishNotice } from '../../core/consent/notices.ts';
+import { definePurpose } from '../../core/consent/purposes.ts';
+import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
+import { migrateToLatest } from '../../core/db/migrate.ts';
+import { databaseTargetOf, openDatabase } from '../../core/db/open-database.ts';
+import { withTenant } from '../../core/db/tenant-scope.ts';
+import { ensureTenant } from '../../core/tenancy/tenants.ts';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'accord-cli-'));
 const masterKey = (byte: number) => Buffer.alloc(32, byte).toString('base64');
@@ -74,6 +82,32 @@ describe('accord command', () => {
     expect((await fetch(`${restarted.url}/v1/peers`, { headers })).status).toBe(401);
     expect(await restarted.stop()).toBe(0);
     expect((await runAccord(['keys', 'revoke', id], { ACCORD_DATA_DIR: dir })).stderr).toBe(`accord: no active key ${id}\n`);
+  });
+
+  it('verifies the consent log, and names the first altered event with exit 1', async () => {
+    const dir = dataDir();
+    const database = await openDatabase(databaseTargetOf({ dataDir: dir }));
+    await migrateToLatest(database.db);
+    const tenant = await ensureTenant(database.db, 'default');
+    await withTenant(database.db, tenant.id, async (trx) => {
+      await definePurpose(trx, { key: 'marketing.sms', name: 'SMS', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: false, crossBorder: false, publicDisclosure: false });
+      const notice = await publishNotice(trx, { noticeKey: 'n', language: 'zh-CN', content: '通知', purposes: ['marketing.sms'], recipients: [], dataCategories: [] });
+      for (let i = 0; i < 3; i++) {
+        await recordConsentEvent(trx, { clientEventId: `e${i}`, subject: `s${i}`, purpose: 'marketing.sms', regime: 'pipl', kind: 'given', noticeId: notice.id, channel: 'app', source: 'test', collectedAt: new Date(Date.now() + 1_000) });
+      }
+    });
+    await database.close();
+    const ok = await runAccord(['consent', 'verify'], { ACCORD_DATA_DIR: dir });
+    expect(ok.stdout).toBe('consent log of default: 3 events verify\n');
+    expect(ok.code).toBe(0);
+
+    const again = await openDatabase(databaseTargetOf({ dataDir: dir }));
+    await sql`alter table consent_events disable trigger append_only`.execute(again.db);
+    await sql`update consent_events set subject = 's9' where seq = 2`.execute(again.db);
+    await again.close();
+    const altered = await runAccord(['consent', 'verify'], { ACCORD_DATA_DIR: dir });
+    expect(altered.code).toBe(1);
+    expect(altered.stderr).toBe('accord: consent log of default FAILS at event 2: its content or its place in the chain was altered (1 events before it verify)\n');
   });
 
   it('rejects an unknown command with the usage', async () => {

@@ -10,6 +10,10 @@ describe('accord demo', () => {
     expect(result.stdout).toMatch(/started Media partner \(demo\) at http:\/\/127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(/Brand \(demo\) pinned Media partner \(demo\) \(node [0-9a-f-]{36}/);
     expect(result.stdout).toMatch(/Media partner \(demo\) pinned Brand \(demo\)/);
+    expect(result.stdout).toContain('recorded consents of 200 members: 176 granted, 4 minors through a guardian, 20 refused, 20 later withdrew lookalike');
+    expect(result.stdout).toContain('gate marketing.advertising.lookalike → Media partner (demo): 160 of 200 members allowed');
+    expect(result.stdout).toContain('gate marketing.sms: 180 of 200 members allowed');
+    expect(result.stdout).toContain('consent log verifies: true (420 events, hash-chained)');
     expect(result.stdout.trim().split('\n').at(-1)).toBe('stopped 2 node(s)');
   });
 });
