@@ -148,11 +148,13 @@ export async function recordConsentEvent(trx: TenantTransaction, input: ConsentE
   const current = await currentDecision(trx, draft);
   const decision = decideState(current, event, retentionDays);
   if (decision !== current) {
+    const subjectKey = await subjectKeyOf(trx, event.subject);
     await trx
       .insertInto('consent_state')
       .values({
         tenant_id: trx.tenantId,
         subject: event.subject,
+        subject_key: subjectKey,
         purpose: event.purpose,
         recipient: event.recipient,
         regime: event.regime,
@@ -174,6 +176,13 @@ export async function recordConsentEvent(trx: TenantTransaction, input: ConsentE
       .execute();
   }
   return { seq: event.seq, duplicate: false, decision };
+}
+
+/** The subject's integer key, assigned on first sight. */
+export async function subjectKeyOf(trx: TenantTransaction, subject: string): Promise<number> {
+  await trx.insertInto('consent_subjects').values({ tenant_id: trx.tenantId, subject }).onConflict((oc) => oc.columns(['tenant_id', 'subject']).doNothing()).execute();
+  const row = await trx.selectFrom('consent_subjects').select('key').where('subject', '=', subject).executeTakeFirstOrThrow();
+  return row.key;
 }
 
 export async function currentDecision(

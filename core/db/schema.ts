@@ -145,9 +145,16 @@ export interface ConsentChainHeadTable {
   link: Uint8Array;
 }
 
+export interface ConsentSubjectTable {
+  tenant_id: string;
+  subject: string;
+  key: Generated<number>;
+}
+
 export interface ConsentStateTable {
   tenant_id: string;
   subject: string;
+  subject_key: number;
   purpose: string;
   recipient: string;
   regime: string;
@@ -171,6 +178,7 @@ export interface Database {
   consent_notices: ConsentNoticeTable;
   consent_events: ConsentEventTable;
   consent_chain_heads: ConsentChainHeadTable;
+  consent_subjects: ConsentSubjectTable;
   consent_state: ConsentStateTable;
 }
 

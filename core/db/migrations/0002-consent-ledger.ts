@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 
-const tenantTables = ['consent_purposes', 'consent_notices', 'consent_events', 'consent_chain_heads', 'consent_state'];
+const tenantTables = ['consent_purposes', 'consent_notices', 'consent_events', 'consent_chain_heads', 'consent_subjects', 'consent_state'];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -69,10 +69,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       link bytea not null check (length(link) = 32)
     )`.execute(db);
 
+  // Integer keys for subjects, so the batch gate works on bitsets instead of strings.
+  await sql`
+    create table consent_subjects (
+      tenant_id uuid not null references tenants(id),
+      subject text not null,
+      key integer generated always as identity,
+      primary key (tenant_id, subject),
+      unique (key)
+    )`.execute(db);
+
   await sql`
     create table consent_state (
       tenant_id uuid not null references tenants(id),
       subject text not null,
+      subject_key integer not null,
       purpose text not null,
       recipient text not null,
       regime text not null,
@@ -83,7 +94,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       expires_at timestamptz,
       primary key (tenant_id, subject, purpose, recipient, regime)
     )`.execute(db);
-  await sql`create index consent_state_gate on consent_state (tenant_id, purpose, recipient, regime) where granted`.execute(db);
+  // The batch gate loads a projection by key order and refreshes it by decision sequence.
+  await sql`create index consent_state_keys on consent_state (tenant_id, purpose, recipient, regime, subject_key)`.execute(db);
+  await sql`create index consent_state_changes on consent_state (tenant_id, purpose, recipient, regime, decided_by_seq)`.execute(db);
 
   for (const table of tenantTables) {
     const t = sql.table(table);
@@ -94,7 +107,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
   }
   await sql`grant select, insert on consent_events to accord_tenant`.execute(db);
-  await sql`grant select, insert, update on consent_purposes, consent_notices, consent_chain_heads, consent_state to accord_tenant`.execute(db);
+  await sql`grant select, insert, update on consent_purposes, consent_notices, consent_chain_heads, consent_subjects, consent_state to accord_tenant`.execute(db);
   await sql`
     create trigger append_only before update or delete on consent_events
       for each row execute function reject_change()`.execute(db);
