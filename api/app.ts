@@ -91,6 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(peerRoutes, { db: deps.db });
   await app.register(recordRoutes, { db: deps.db });
   await app.register(jobRoutes, { db: deps.db });
-  await app.register(consentRoutes, { db: deps.db });
+  await app.register(consentRoutes, { db: deps.db, identity: deps.identity });
   return app;
 }

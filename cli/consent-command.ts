@@ -18,10 +18,13 @@ export async function consentCommand(config: Config, args: string[]): Promise<vo
   await withDatabase(config, async (db) => {
     const tenant = await findTenant(db, values.tenant);
     if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
-    const result = await withTenant(db, tenant.id, verifyConsentLog);
+    // Checkpoints are checked against the node's public key; no master key is needed to verify.
+    const node = await db.selectFrom('node').select('public_key').executeTakeFirst();
+    const result = await withTenant(db, tenant.id, (trx) => verifyConsentLog(trx, node?.public_key));
     if (!result.ok) {
       throw new ConsentLogAlteredError(`consent log of ${tenant.slug} FAILS at event ${result.firstBad!.seq}: ${result.firstBad!.problem} (${result.eventsChecked} events before it verify)`);
     }
-    console.log(`consent log of ${tenant.slug}: ${result.eventsChecked} events verify`);
+    const checkpoints = result.checkpointsChecked === undefined ? '' : `, ${result.checkpointsChecked} signed checkpoints match`;
+    console.log(`consent log of ${tenant.slug}: ${result.eventsChecked} events verify${checkpoints}`);
   });
 }

@@ -12,6 +12,9 @@ import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../core/consent/verify-consent-log.ts';
+import { latestConsentCheckpoint, sealConsentCheckpoint, type StoredCheckpoint } from '../../core/consent/consent-checkpoints.ts';
+import { notFound } from '../../core/errors.ts';
+import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { recordAuditEvent } from '../../core/audit/audit-log.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { actorOf, inCallerTenant } from '../plugins/auth.ts';
@@ -32,7 +35,17 @@ const purposeBody = z.object({
   publicDisclosure: z.boolean().default(false),
 });
 
-export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database> }> = async (app, { db }) => {
+const checkpoint = z.object({ treeSize: z.number(), rootHash: z.string(), body: z.string(), signature: z.string(), signedAt: z.string() });
+
+const toCheckpoint = (stored: StoredCheckpoint): z.output<typeof checkpoint> => ({
+  treeSize: stored.treeSize,
+  rootHash: Buffer.from(stored.rootHash).toString('hex'),
+  body: Buffer.from(stored.body).toString('base64'),
+  signature: Buffer.from(stored.signature).toString('base64'),
+  signedAt: stored.signedAt.toISOString(),
+});
+
+export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity }> = async (app, { db, identity }) => {
   app.post(
     '/v1/consent/purposes',
     { config: { scope: 'privacy:admin' }, schema: { tags: ['consent'], summary: 'Define a purpose (immutable once defined)', body: purposeBody, response: { 201: purposeBody } } },
@@ -131,10 +144,40 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database> }> = as
       config: { scope: 'privacy:admin' },
       schema: {
         tags: ['consent'],
-        summary: "Recompute the tenant's consent hash chain and name the first altered record",
-        response: { 200: z.object({ ok: z.boolean(), eventsChecked: z.number(), firstBad: z.object({ seq: z.number(), problem: z.string() }).optional() }) },
+        summary: "Recompute the tenant's consent hash chain and signed checkpoints; name the first altered record",
+        response: {
+          200: z.object({
+            ok: z.boolean(),
+            eventsChecked: z.number(),
+            checkpointsChecked: z.number().optional(),
+            firstBad: z.object({ seq: z.number(), problem: z.string() }).optional(),
+          }),
+        },
       },
     },
-    async (request) => inCallerTenant(db, request, verifyConsentLog),
+    async (request) => inCallerTenant(db, request, (trx) => verifyConsentLog(trx, identity.publicKey)),
+  );
+
+  app.post(
+    '/v1/consent/checkpoints',
+    {
+      config: { scope: 'privacy:admin' },
+      schema: { tags: ['consent'], summary: 'Sign a checkpoint (RFC 6962 tree head) at the current end of the log', response: { 201: checkpoint, 404: z.unknown() } },
+    },
+    async (request, reply) => {
+      const sealed = await inCallerTenant(db, request, (trx) => sealConsentCheckpoint(trx, identity));
+      if (!sealed) throw notFound('consent event to checkpoint');
+      return reply.code(201).send(toCheckpoint(sealed));
+    },
+  );
+
+  app.get(
+    '/v1/consent/checkpoints/latest',
+    { config: { scope: 'consent:read' }, schema: { tags: ['consent'], summary: 'The latest signed checkpoint of the consent log', response: { 200: checkpoint } } },
+    async (request) => {
+      const latest = await inCallerTenant(db, request, latestConsentCheckpoint);
+      if (!latest) throw notFound('checkpoint');
+      return toCheckpoint(latest);
+    },
   );
 };

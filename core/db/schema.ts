@@ -165,6 +165,15 @@ export interface ConsentStateTable {
   expires_at: Date | null;
 }
 
+export interface ConsentCheckpointTable {
+  tenant_id: string;
+  tree_size: number;
+  root_hash: Uint8Array;
+  body: Uint8Array;
+  signature: Uint8Array;
+  signed_at: Date;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -180,6 +189,7 @@ export interface Database {
   consent_chain_heads: ConsentChainHeadTable;
   consent_subjects: ConsentSubjectTable;
   consent_state: ConsentStateTable;
+  consent_checkpoints: ConsentCheckpointTable;
 }
 
 export type Peer = Selectable<PeerTable>;

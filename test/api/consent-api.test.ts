@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../crypto/checkpoint.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -87,9 +88,16 @@ describe.each(storageBackends)('consent API on %s', (backend) => {
     expect(badTime.json()).toMatchObject({ code: 'ACCORD_ERR_VALIDATION' });
   });
 
-  it('verifies the log for the privacy officer', async () => {
+  it('seals a signed checkpoint and verifies the log against it for the privacy officer', async () => {
+    expect((await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).statusCode).toBe(404);
+    const sealed = await post(officer, '/v1/consent/checkpoints', {});
+    expect(sealed.statusCode).toBe(201);
+    const latest = (await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).json();
+    expect(latest).toEqual(sealed.json());
+    const opened = openCheckpoint(Buffer.from(latest.body, 'base64'), Buffer.from(latest.signature, 'base64'), api.identity.publicKey);
+    expect(opened).toMatchObject({ treeSize: latest.treeSize });
     const verify = await api.app.inject({ url: '/v1/consent/verify', headers: bearer(officer) });
-    expect(verify.json()).toMatchObject({ ok: true });
+    expect(verify.json()).toMatchObject({ ok: true, checkpointsChecked: 1 });
     expect((await api.app.inject({ url: '/v1/consent/verify', headers: bearer(reader) })).statusCode).toBe(403);
   });
 });

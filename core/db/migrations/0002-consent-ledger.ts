@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 
-const tenantTables = ['consent_purposes', 'consent_notices', 'consent_events', 'consent_chain_heads', 'consent_subjects', 'consent_state'];
+const tenantTables = ['consent_purposes', 'consent_notices', 'consent_events', 'consent_chain_heads', 'consent_subjects', 'consent_state', 'consent_checkpoints'];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -98,6 +98,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index consent_state_keys on consent_state (tenant_id, purpose, recipient, regime, subject_key)`.execute(db);
   await sql`create index consent_state_changes on consent_state (tenant_id, purpose, recipient, regime, decided_by_seq)`.execute(db);
 
+  // Signed Merkle tree heads over the event log (RFC 6962 leaves = canonical event records).
+  await sql`
+    create table consent_checkpoints (
+      tenant_id uuid not null references tenants(id),
+      tree_size bigint not null check (tree_size > 0),
+      root_hash bytea not null check (length(root_hash) = 32),
+      body bytea not null,
+      signature bytea not null check (length(signature) = 64),
+      signed_at timestamptz not null,
+      primary key (tenant_id, tree_size)
+    )`.execute(db);
+
   for (const table of tenantTables) {
     const t = sql.table(table);
     await sql`alter table ${t} enable row level security`.execute(db);
@@ -106,9 +118,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         using (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)
         with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
   }
-  await sql`grant select, insert on consent_events to accord_tenant`.execute(db);
+  await sql`grant select, insert on consent_events, consent_checkpoints to accord_tenant`.execute(db);
   await sql`grant select, insert, update on consent_purposes, consent_notices, consent_chain_heads, consent_subjects, consent_state to accord_tenant`.execute(db);
-  await sql`
-    create trigger append_only before update or delete on consent_events
-      for each row execute function reject_change()`.execute(db);
+  for (const table of ['consent_events', 'consent_checkpoints']) {
+    await sql`
+      create trigger append_only before update or delete on ${sql.table(table)}
+        for each row execute function reject_change()`.execute(db);
+  }
 }

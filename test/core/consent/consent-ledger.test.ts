@@ -6,6 +6,11 @@ import { disableNotice, publishNotice, type Notice } from '../../../core/consent
 import { definePurpose } from '../../../core/consent/purposes.ts';
 import { recordConsentEvent, type ConsentEventInput } from '../../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../../core/consent/verify-consent-log.ts';
+import { sealConsentCheckpoint } from '../../../core/consent/consent-checkpoints.ts';
+import { readConsentLog } from '../../../core/consent/consent-log-reader.ts';
+import { consentEventRecord } from '../../../consent/consent-event.ts';
+import { generateSigningKeyPair, sign } from '../../../crypto/ed25519.ts';
+import { chainLink, GENESIS_LINK } from '../../../crypto/hash-chain.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import type { Purpose } from '../../../consent/purpose.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
@@ -142,6 +147,43 @@ describe.each(storageBackends)('consent ledger on %s', (backend) => {
     await sql`delete from consent_events where seq = 2`.execute(t.db);
     await sql`alter table consent_events enable trigger append_only`.execute(t.db);
     expect(await inTenant(verifyConsentLog)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: 'event 2 is missing (next stored is 3)' } });
+  });
+
+  it('seals signed checkpoints, and catches a rewrite that recomputed the whole chain', async () => {
+    const keys = generateSigningKeyPair();
+    const signer = { nodeId: '11111111-1111-4111-8111-111111111111', sign: (message: Uint8Array) => sign(message, keys.secretKey) };
+    for (let i = 0; i < 6; i++) await record({ subject: `person-${i}` });
+    const sealed = await inTenant((trx) => sealConsentCheckpoint(trx, signer));
+    expect(sealed).toMatchObject({ treeSize: 6 });
+    expect(new TextDecoder().decode(sealed!.body)).toMatch(new RegExp(`^accord/${signer.nodeId}/${tenant.id}/consent\n6\n`));
+    expect((await inTenant((trx) => sealConsentCheckpoint(trx, signer)))!.signedAt).toEqual(sealed!.signedAt); // nothing new: same checkpoint
+    await record({ subject: 'person-7' });
+    expect(await inTenant((trx) => verifyConsentLog(trx, keys.publicKey))).toEqual({ ok: true, eventsChecked: 7, checkpointsChecked: 1 });
+    expect(await inTenant((trx) => verifyConsentLog(trx, generateSigningKeyPair().publicKey))).toMatchObject({
+      ok: false,
+      firstBad: { problem: 'the checkpoint at 6 events is not signed by this node' },
+    });
+
+    // An operator with the owner role edits event 2 and recomputes every later link and the head.
+    await sql`alter table consent_events disable trigger append_only`.execute(t.db);
+    await sql`update consent_events set kind = 'refused' where seq = 2`.execute(t.db);
+    const events = await inTenant(async (trx) => {
+      const all = [];
+      for await (const { event } of readConsentLog(trx)) all.push(event);
+      return all;
+    });
+    let previous = GENESIS_LINK;
+    for (const event of events) {
+      previous = chainLink(previous, consentEventRecord(event));
+      await sql`update consent_events set link = ${previous} where seq = ${event.seq}`.execute(t.db);
+    }
+    await sql`update consent_chain_heads set link = ${previous}`.execute(t.db);
+    await sql`alter table consent_events enable trigger append_only`.execute(t.db);
+    expect(await inTenant((trx) => verifyConsentLog(trx))).toMatchObject({ ok: true });
+    expect(await inTenant((trx) => verifyConsentLog(trx, keys.publicKey))).toMatchObject({
+      ok: false,
+      firstBad: { seq: 6, problem: "the log's first 6 events no longer match their signed checkpoint" },
+    });
   });
 
   it('refuses UPDATE and DELETE of events through the normal roles', async () => {
