@@ -81,6 +81,8 @@ export async function recordConsents(brand: DemoNode, partner: DemoNode, say: (l
     }
     say(`gate ${purpose}${purpose === LOOKALIKE ? ` → ${recipient}` : ''}: ${allowed} of ${MEMBERS} members allowed`);
   }
-  const verified = await brand.call<{ ok: boolean; eventsChecked: number }>('GET', '/v1/consent/verify');
-  say(`consent log verifies: ${verified.ok} (${verified.eventsChecked} events, hash-chained)`);
+  const checkpoint = await brand.call<{ treeSize: number; rootHash: string }>('POST', '/v1/consent/checkpoints', {});
+  say(`signed checkpoint of the consent log: ${checkpoint.treeSize} events, root ${checkpoint.rootHash.slice(0, 16)}…`);
+  const verified = await brand.call<{ ok: boolean; eventsChecked: number; checkpointsChecked: number }>('GET', '/v1/consent/verify');
+  say(`consent log verifies: ${verified.ok} (${verified.eventsChecked} events hash-chained, ${verified.checkpointsChecked} signed checkpoint matches)`);
 }

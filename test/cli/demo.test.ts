@@ -13,7 +13,8 @@ describe('accord demo', () => {
     expect(result.stdout).toContain('recorded consents of 200 members: 176 granted, 4 minors through a guardian, 20 refused, 20 later withdrew lookalike');
     expect(result.stdout).toContain('gate marketing.advertising.lookalike → Media partner (demo): 160 of 200 members allowed');
     expect(result.stdout).toContain('gate marketing.sms: 180 of 200 members allowed');
-    expect(result.stdout).toContain('consent log verifies: true (420 events, hash-chained)');
+    expect(result.stdout).toMatch(/signed checkpoint of the consent log: 420 events, root [0-9a-f]{16}…/);
+    expect(result.stdout).toContain('consent log verifies: true (420 events hash-chained, 1 signed checkpoint matches)');
     expect(result.stdout.trim().split('\n').at(-1)).toBe('stopped 2 node(s)');
   });
 });
