@@ -1,34 +1,17 @@
 /**
  * `consent-gate`: gate N subjects (default 10,000,000) for one purpose and named recipient.
  * Reports the projection rebuild (first evaluation: loading consent_state into bitsets) and the gate
- * itself once loaded (median of 5). Runs on a throwaway database: embedded PGlite in a temp folder,
- * or, with DATABASE_URL, a new database on that Postgres server, dropped afterwards.
+ * itself once loaded (median of 5), on a throwaway database (PGlite, or Postgres with DATABASE_URL).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { ConsentGate } from '../core/consent/consent-gate.ts';
 import { definePurpose } from '../core/consent/purposes.ts';
-import { migrateToLatest } from '../core/db/migrate.ts';
-import { openDatabase, type DatabaseTarget } from '../core/db/open-database.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
 import { flag, intOption, type Benchmark } from './benchmark.ts';
 import { formatTable, num } from './report.ts';
-
-async function adminQuery(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+import { withThrowawayDatabase } from './throwaway-database.ts';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -38,26 +21,7 @@ export const consentGateBenchmark: Benchmark = {
   options: { subjects: { type: 'string' }, smoke: { type: 'boolean' } },
   async run(options, progress) {
     const subjects = intOption(options, 'subjects', flag(options, 'smoke') ? 100_000 : 10_000_000);
-    const adminUrl = process.env.DATABASE_URL;
-    const cleanups: Array<() => Promise<void>> = [];
-    let target: DatabaseTarget;
-    if (adminUrl) {
-      const name = `accord_bench_${randomBytes(5).toString('hex')}`;
-      await adminQuery(adminUrl, `create database ${name}`);
-      cleanups.push(() => adminQuery(adminUrl, `drop database if exists ${name} with (force)`));
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      target = { kind: 'postgres', url: url.toString() };
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'accord-gate-bench-'));
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
-      target = { kind: 'pglite', dir };
-    }
-    const database = await openDatabase(target);
-    cleanups.unshift(() => database.close());
-    try {
-      const { db } = database;
-      await migrateToLatest(db);
+    return withThrowawayDatabase(async ({ db, target }) => {
       const tenant = await ensureTenant(db, 'bench');
       await withTenant(db, tenant.id, (trx) =>
         definePurpose(trx, { key: 'audience.matching', name: 'Matching', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: 365, sensitiveCategory: null, requiresNamedRecipient: true, crossBorder: false, publicDisclosure: false }),
@@ -101,8 +65,6 @@ export const consentGateBenchmark: Benchmark = {
         ),
       );
       return { subjects, database: target.kind, setupMs: Math.round(setupMs), rebuildMs: Math.round(rebuildMs), gateMs: Math.round(gateMs), allowed: first.keys.length, goalGateMs: 1000 };
-    } finally {
-      for (const cleanup of cleanups) await cleanup();
-    }
+    });
   },
 };
