@@ -10,10 +10,8 @@ import { definePurpose } from '../core/consent/purposes.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
 import { flag, intOption, type Benchmark } from './benchmark.ts';
-import { formatTable, num } from './report.ts';
+import { formatTable, median, num } from './report.ts';
 import { withThrowawayDatabase } from './throwaway-database.ts';
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export const consentGateBenchmark: Benchmark = {
   name: 'consent-gate',

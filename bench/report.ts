@@ -9,6 +9,9 @@ export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'result
 type Cell = string | number;
 
 /** Formats a number for a table: integers with thousands separators, others with `digits` decimals. */
+/** The middle value (the upper one of two for an even count). */
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 export function num(value: number, digits = 2): string {
   if (!Number.isFinite(value)) return String(value);
   return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

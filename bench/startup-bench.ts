@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startAccord } from '../test/support/accord-process.ts';
 import { flag, intOption, type Benchmark } from './benchmark.ts';
-import { formatTable, num } from './report.ts';
+import { formatTable, median, num } from './report.ts';
 
 async function timeStart(dataDir: string): Promise<number> {
   const began = performance.now();
@@ -19,8 +19,6 @@ async function timeStart(dataDir: string): Promise<number> {
   if (code !== 0) throw new Error(`accord start exited with ${code} on SIGTERM`);
   return elapsed;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export const startupBenchmark: Benchmark = {
   name: 'startup',
