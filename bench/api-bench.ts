@@ -3,17 +3,13 @@
  * every plugin and hook) against a bare fastify hello-world, both answering GET /health, under the
  * same autocannon load, one after the other. The ratio accord/bare is the figure to watch.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
-import { loadConfig, type ConfigInput } from '../core/config/config.ts';
-import { startNode } from '../api/start-node.ts';
+import { startBenchNode } from './bench-node.ts';
 import { flag, intOption, type Benchmark, type BenchOptions } from './benchmark.ts';
 import { expectOk, measure, type LoadFigures, type LoadSettings } from './load.ts';
 import { formatTable, num } from './report.ts';
 
-function settingsFrom(options: BenchOptions): LoadSettings & { smoke: boolean } {
+export function settingsFrom(options: BenchOptions): LoadSettings & { smoke: boolean } {
   const smoke = flag(options, 'smoke');
   return {
     smoke,
@@ -25,29 +21,13 @@ function settingsFrom(options: BenchOptions): LoadSettings & { smoke: boolean } 
   };
 }
 
-/** Embedded PGlite in a fresh folder unless the shell points at a Postgres / Redis. */
-function nodeOverrides(dataDir: string): ConfigInput {
-  const overrides: ConfigInput = { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' };
-  const { DATABASE_URL, REDIS_URL, ACCORD_MASTER_KEY } = process.env;
-  if (DATABASE_URL) overrides.databaseUrl = DATABASE_URL;
-  if (REDIS_URL) overrides.redisUrl = REDIS_URL;
-  // A shared database may already hold a node key sealed under this master key.
-  if (DATABASE_URL && ACCORD_MASTER_KEY) overrides.masterKey = ACCORD_MASTER_KEY;
-  return overrides;
-}
-
 async function measureAccord(settings: LoadSettings): Promise<LoadFigures & { database: string; queue: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'accord-bench-'));
+  const { node, close } = await startBenchNode();
   try {
-    const node = await startNode(loadConfig({}, nodeOverrides(dataDir)), { api: true, worker: true });
-    try {
-      await expectOk(`${node.url}/health`);
-      return { ...(await measure(`${node.url}/health`, settings)), database: node.database.target.kind, queue: node.jobs.kind };
-    } finally {
-      await node.close();
-    }
+    await expectOk(`${node.url}/health`);
+    return { ...(await measure(`${node.url}/health`, settings)), database: node.database.target.kind, queue: node.jobs.kind };
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -30,19 +30,27 @@ export interface LoadFigures {
   durationSec: number;
 }
 
-function fire(url: string, settings: LoadSettings, duration: number): Promise<autocannon.Result> {
+/** What each request sends; a plain GET when absent. */
+export interface LoadRequest {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+function fire(url: string, settings: LoadSettings, duration: number, request?: LoadRequest): Promise<autocannon.Result> {
   return autocannon({
     url,
     duration,
+    ...(request ? { method: request.method, headers: request.headers ?? {}, ...(request.body ? { body: request.body } : {}) } : {}),
     connections: settings.connections,
     pipelining: settings.pipelining,
     ...(settings.workers > 0 ? { workers: settings.workers } : {}),
   });
 }
 
-export async function measure(url: string, settings: LoadSettings): Promise<LoadFigures> {
-  if (settings.warmup > 0) await fire(url, settings, settings.warmup);
-  const result = await fire(url, settings, settings.duration);
+export async function measure(url: string, settings: LoadSettings, request?: LoadRequest): Promise<LoadFigures> {
+  if (settings.warmup > 0) await fire(url, settings, settings.warmup, request);
+  const result = await fire(url, settings, settings.duration, request);
   return {
     reqPerSec: result.requests.average,
     requests: result.requests.total,
@@ -58,8 +66,8 @@ export async function measure(url: string, settings: LoadSettings): Promise<Load
 }
 
 /** Fails fast, before any load, when the endpoint does not answer as expected. */
-export async function expectOk(url: string): Promise<void> {
-  const response = await fetch(url);
+export async function expectOk(url: string, request?: LoadRequest): Promise<void> {
+  const response = await fetch(url, request ? { method: request.method, headers: request.headers ?? {}, ...(request.body ? { body: request.body } : {}) } : {});
   const body = await response.text();
   if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
 }

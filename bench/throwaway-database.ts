@@ -20,18 +20,24 @@ async function adminQuery(url: string, text: string): Promise<void> {
   }
 }
 
+/** A new, empty database on the Postgres server at `adminUrl`, and how to drop it. */
+export async function createThrowawayPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `accord_bench_${randomBytes(5).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`) };
+}
+
 export async function withThrowawayDatabase<T>(work: (database: OpenDatabase) => Promise<T>): Promise<T> {
   const adminUrl = process.env.DATABASE_URL;
   const cleanups: Array<() => Promise<void>> = [];
   try {
     let database: OpenDatabase;
     if (adminUrl) {
-      const name = `accord_bench_${randomBytes(5).toString('hex')}`;
-      await adminQuery(adminUrl, `create database ${name}`);
-      cleanups.push(() => adminQuery(adminUrl, `drop database if exists ${name} with (force)`));
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      database = await openDatabase({ kind: 'postgres', url: url.toString() });
+      const created = await createThrowawayPostgres(adminUrl);
+      cleanups.push(() => created.drop());
+      database = await openDatabase({ kind: 'postgres', url: created.url });
     } else {
       const dir = await mkdtemp(join(tmpdir(), 'accord-bench-db-'));
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
