@@ -19,8 +19,8 @@ export async function withTenant<T>(
 ): Promise<T> {
   if (!UUID.test(tenantId)) throw new TypeError(`tenant id must be a UUID, got ${JSON.stringify(tenantId)}`);
   return db.transaction().execute(async (trx) => {
-    await sql`select set_config('accord.tenant_id', ${tenantId}, true)`.execute(trx);
-    await sql`set local role accord_tenant`.execute(trx);
+    // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
+    await sql`select set_config('accord.tenant_id', ${tenantId}, true), set_config('role', 'accord_tenant', true)`.execute(trx);
     return work(Object.assign(trx, { tenantId }));
   });
 }
