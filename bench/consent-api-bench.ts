@@ -10,11 +10,10 @@ import { recordConsentEvent } from '../core/consent/record-consent-event.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
 import { createApiKey } from '../core/tenancy/api-keys.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
-import { apiBenchmark, settingsFrom } from './api-bench.ts';
 import { startBenchNode } from './bench-node.ts';
 import type { Benchmark } from './benchmark.ts';
+import { compareWithBare, httpBenchOptions } from './http-comparison.ts';
 import { expectOk, measure, type LoadFigures, type LoadRequest, type LoadSettings } from './load.ts';
-import { formatTable, num } from './report.ts';
 
 const question = { subject: 'member-00042', purpose: 'marketing.advertising.lookalike', recipient: 'media-partner', regime: 'pipl' };
 
@@ -53,19 +52,12 @@ async function measureBare(settings: LoadSettings): Promise<LoadFigures> {
 export const consentApiBenchmark: Benchmark = {
   name: 'consent-api',
   describe: 'POST /v1/consent/check on a real node vs a bare fastify route (autocannon)',
-  options: apiBenchmark.options,
-  async run(options, progress) {
-    const { smoke, ...settings } = settingsFrom(options);
-    const load = `${settings.duration}s, ${settings.connections} connections, pipelining ${settings.pipelining}, warm-up ${settings.warmup}s`;
-    progress(`accord node: ${load}`);
-    const accord = await measureAccord(settings);
-    progress(`bare fastify: ${load}`);
-    const bare = await measureBare(settings);
-    const ratio = bare.reqPerSec > 0 ? accord.reqPerSec / bare.reqPerSec : 0;
-    const row = (label: string, f: LoadFigures) => [label, num(f.reqPerSec, 0), num(f.latencyP50Ms), num(f.latencyP99Ms), f.non2xx, f.errors];
-    console.log(`consent-api benchmark: POST /v1/consent/check, ${load}${smoke ? ' (smoke)' : ''}`);
-    console.log(formatTable(['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'], [row(`accord (${accord.database})`, accord), row('bare fastify', bare)]));
-    console.log(`accord/bare req/s: ${num(ratio, 3)}`);
-    return { smoke, settings, accord, bare, ratioReqPerSec: Number(ratio.toFixed(4)) };
-  },
+  options: httpBenchOptions,
+  run: (options, progress) =>
+    compareWithBare(
+      'consent-api',
+      { endpoint: 'POST /v1/consent/check', measureAccord, measureBare, accordLabel: (accord) => `accord (${accord.database})` },
+      options,
+      progress,
+    ),
 };
