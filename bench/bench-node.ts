@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, type RunningNode } from '../api/start-node.ts';
 import { loadConfig, type ConfigInput } from '../core/config/config.ts';
-import { createThrowawayPostgres } from './throwaway-database.ts';
+import { createThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
 
 export async function startBenchNode(extra: ConfigInput = {}): Promise<{ node: RunningNode; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-bench-'));
   const { DATABASE_URL, REDIS_URL } = process.env;
-  const database = DATABASE_URL ? await createThrowawayPostgres(DATABASE_URL) : undefined;
+  const database = DATABASE_URL ? await createThrowawayPostgres(DATABASE_URL, 'accord_bench') : undefined;
   const cleanup = async () => {
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });

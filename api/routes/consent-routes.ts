@@ -55,7 +55,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'consent.purpose.defined', targetType: 'purpose', targetId: defined.key });
         return defined;
       });
-      return reply.code(201).send({ ...purpose, legalBasis: purpose.legalBasis });
+      return reply.code(201).send(purpose);
     },
   );
 

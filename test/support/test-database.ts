@@ -2,11 +2,10 @@
  * Test databases on every storage backend: a fresh PGlite from the migrated snapshot, and (when the
  * server is there) a fresh Postgres database, dropped afterwards. Suites loop over `storageBackends`.
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { createThrowawayPostgres } from './throwaway-postgres.ts';
 import { migrateToLatest } from '../../core/db/migrate.ts';
 import { openDatabase, type OpenDatabase } from '../../core/db/open-database.ts';
 import type { Database } from '../../core/db/schema.ts';
@@ -24,23 +23,9 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('postgresUrl')! });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Creates an empty Postgres database and returns its URL; `drop` removes it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `accord_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
-  const url = new URL(inject('postgresUrl')!);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+export function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createThrowawayPostgres(inject('postgresUrl')!, 'accord_test');
 }
 
 export async function openTestDatabase(backend: StorageBackend): Promise<TestDatabase> {
