@@ -16,9 +16,14 @@ import { auth, presentedKeyId } from './plugins/auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { consentImportRoutes } from './routes/consent-import-routes.ts';
+import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
+import { consentReceiptRoutes } from './routes/consent-receipt-routes.ts';
 import { consentRoutes } from './routes/consent-routes.ts';
+import { consentSignalRoutes } from './routes/consent-signal-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
+import { privacyRequestRoutes } from './routes/privacy-request-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { version } from './version.ts';
@@ -26,6 +31,8 @@ import { version } from './version.ts';
 export interface AppDeps {
   db: Kysely<Database>;
   identity: NodeIdentity;
+  /** Root of the keys derived for sealing (the subject vault); never leaves the process. */
+  masterKey: Uint8Array;
   metrics: Metrics;
   readinessChecks: Record<string, () => Promise<void>>;
   bodyLimitBytes: number;
@@ -91,6 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(peerRoutes, { db: deps.db });
   await app.register(recordRoutes, { db: deps.db });
   await app.register(jobRoutes, { db: deps.db });
-  await app.register(consentRoutes, { db: deps.db, identity: deps.identity });
+  const consentDeps = { db: deps.db, identity: deps.identity, masterKey: deps.masterKey };
+  await app.register(consentRoutes, consentDeps);
+  await app.register(consentPreferenceRoutes, consentDeps);
+  await app.register(privacyRequestRoutes, consentDeps);
+  await app.register(consentImportRoutes, consentDeps);
+  await app.register(consentSignalRoutes, consentDeps);
+  await app.register(consentReceiptRoutes, consentDeps);
   return app;
 }

@@ -54,7 +54,8 @@ export async function startNode(
   try {
     const { db } = database;
     await migrateToLatest(db);
-    const identity = await loadOrCreateNodeIdentity(db, resolveMasterKey(config), config.partyName);
+    const masterKey = resolveMasterKey(config);
+    const identity = await loadOrCreateNodeIdentity(db, masterKey, config.partyName);
     await ensureTenant(db, DEFAULT_TENANT, config.partyName);
 
     const metrics = createMetrics();
@@ -81,6 +82,7 @@ export async function startNode(
       app = await buildApp({
         db,
         identity,
+        masterKey,
         metrics,
         readinessChecks: { database: database.ping, queue: () => jobs.ping() },
         bodyLimitBytes: config.bodyLimitBytes,

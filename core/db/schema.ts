@@ -190,6 +190,10 @@ export interface Database {
   consent_subjects: ConsentSubjectTable;
   consent_state: ConsentStateTable;
   consent_checkpoints: ConsentCheckpointTable;
+  // 0003 preferences and subject vault tables:
+  // 0004 privacy request tables:
+  // 0005 import tables:
+  // 0006 signal tables:
 }
 
 export type Peer = Selectable<PeerTable>;

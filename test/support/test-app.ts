@@ -16,10 +16,12 @@ export interface TestApp {
 }
 
 export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> = {}): Promise<TestApp> {
-  const identity = await loadOrCreateNodeIdentity(t.db, new Uint8Array(32).fill(3), 'Test brand');
+  const masterKey = new Uint8Array(32).fill(3);
+  const identity = await loadOrCreateNodeIdentity(t.db, masterKey, 'Test brand');
   const app = await buildApp({
     db: t.db,
     identity,
+    masterKey,
     metrics: createMetrics(),
     readinessChecks: { database: t.handle.ping },
     bodyLimitBytes: 1_048_576,

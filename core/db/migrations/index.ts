@@ -2,8 +2,16 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation.ts';
 import * as consentLedger from './0002-consent-ledger.ts';
+import * as consentPreferences from './0003-consent-preferences.ts';
+import * as privacyRequests from './0004-privacy-requests.ts';
+import * as consentImports from './0005-consent-imports.ts';
+import * as consentSignals from './0006-consent-signals.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-consent-ledger': consentLedger,
+  '0003-consent-preferences': consentPreferences,
+  '0004-privacy-requests': privacyRequests,
+  '0005-consent-imports': consentImports,
+  '0006-consent-signals': consentSignals,
 };

@@ -1,0 +1,4 @@
+/** Signals from the wild (TCF, GPP, GPC). (stub, filled by its feature) */
+import type { Kysely } from 'kysely';
+
+export async function up(_db: Kysely<unknown>): Promise<void> {}
