@@ -10,7 +10,7 @@ import { eventKinds, regimes } from '../../consent/consent-event.ts';
 import { checkConsent } from '../../core/consent/check-consent.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
-import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
+import { recordConsentEvent, recordConsentEvents } from '../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../core/consent/verify-consent-log.ts';
 import { latestConsentCheckpoint, sealConsentCheckpoint, type StoredCheckpoint } from '../../core/consent/consent-checkpoints.ts';
 import { notFound } from '../../core/errors.ts';
@@ -33,6 +33,21 @@ const purposeBody = z.object({
   requiresNamedRecipient: z.boolean().default(false),
   crossBorder: z.boolean().default(false),
   publicDisclosure: z.boolean().default(false),
+});
+
+const eventBody = z.object({
+  clientEventId: text(200),
+  subject: text(200),
+  purpose: text(200),
+  recipient: text(200).optional(),
+  regime,
+  kind: z.enum(eventKinds),
+  noticeId: z.uuid().optional(),
+  channel: text(100),
+  source: text(200),
+  evidence: z.record(z.string().max(100), z.string()).optional(),
+  collectedAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+  subjectIsMinor: z.boolean().optional(),
 });
 
 const checkpoint = z.object({ treeSize: z.number(), rootHash: z.string(), body: z.string(), signature: z.string(), signedAt: z.string() });
@@ -94,26 +109,30 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
       schema: {
         tags: ['consent'],
         summary: 'Record a consent event (append-only, hash-chained)',
-        body: z.object({
-          clientEventId: text(200),
-          subject: text(200),
-          purpose: text(200),
-          recipient: text(200).optional(),
-          regime,
-          kind: z.enum(eventKinds),
-          noticeId: z.uuid().optional(),
-          channel: text(100),
-          source: text(200),
-          evidence: z.record(z.string().max(100), z.string()).optional(),
-          collectedAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-          subjectIsMinor: z.boolean().optional(),
-        }),
+        body: eventBody,
         response: { 201: z.object({ seq: z.number(), duplicate: z.boolean() }) },
       },
     },
     async (request, reply) => {
       const recorded = await inCallerTenant(db, request, (trx) => recordConsentEvent(trx, request.body));
       return reply.code(201).send({ seq: recorded.seq, duplicate: recorded.duplicate });
+    },
+  );
+
+  app.post(
+    '/v1/consent/events/batch',
+    {
+      config: { scope: 'consent:write' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Record up to 1,000 consent events at once: all or nothing, results in request order',
+        body: z.object({ events: z.array(eventBody).min(1).max(1_000) }),
+        response: { 201: z.object({ results: z.array(z.object({ seq: z.number(), duplicate: z.boolean() })) }) },
+      },
+    },
+    async (request, reply) => {
+      const recorded = await inCallerTenant(db, request, (trx) => recordConsentEvents(trx, request.body.events));
+      return reply.code(201).send({ results: recorded.map(({ seq, duplicate }) => ({ seq, duplicate })) });
     },
   );
 

@@ -1,5 +1,5 @@
 /**
- * Records one consent event: validates it against the purpose and the notice shown, appends it to
+ * Records consent events: validates each against its purpose and the notice shown, appends them to
  * the tenant's hash chain, and updates the consent_state projection, all in the caller's transaction.
  * Resubmitting the same client event id returns the stored event instead of appending a copy.
  */
@@ -9,7 +9,9 @@ import { consentEventRecord, grantingKinds, type ConsentEvent, type EventKind, t
 import { decideState, type ConsentDecision } from '../../consent/decide-state.ts';
 import { chainLink, GENESIS_LINK } from '../../crypto/hash-chain.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
-import { findNotice } from './notices.ts';
+import type { Purpose } from '../../consent/purpose.ts';
+import { cascadedWithdrawals } from './denial-cascade.ts';
+import { findNotice, type Notice } from './notices.ts';
 import { findPurpose } from './purposes.ts';
 
 export interface ConsentEventInput {
@@ -32,6 +34,7 @@ export interface ConsentEventInput {
 export interface RecordedEvent {
   seq: number;
   duplicate: boolean;
+  /** The state of the event's (subject, purpose, recipient, regime) once the call is done. */
   decision: ConsentDecision | undefined;
 }
 
@@ -54,8 +57,27 @@ function checkEvidence(evidence: Record<string, string>): Record<string, string>
   return Object.fromEntries(entries.map(([key, value]) => [nfc(key), nfc(value)]));
 }
 
-async function validate(trx: TenantTransaction, input: ConsentEventInput, receivedAt: Date): Promise<{ recipient: string; retentionDays: number | null }> {
-  const purpose = await findPurpose(trx, input.purpose);
+/** Purposes and notices looked up once per batch, however many events cite them. */
+class CatalogueLookups {
+  private readonly purposes = new Map<string, Promise<Purpose | undefined>>();
+  private readonly notices = new Map<string, Promise<Notice | undefined>>();
+  constructor(private readonly trx: TenantTransaction) {}
+
+  purpose(key: string): Promise<Purpose | undefined> {
+    let found = this.purposes.get(key);
+    if (!found) this.purposes.set(key, (found = findPurpose(this.trx, key)));
+    return found;
+  }
+
+  notice(id: string): Promise<Notice | undefined> {
+    let found = this.notices.get(id);
+    if (!found) this.notices.set(id, (found = findNotice(this.trx, id)));
+    return found;
+  }
+}
+
+async function validate(catalogue: CatalogueLookups, input: ConsentEventInput, receivedAt: Date): Promise<{ recipient: string; retentionDays: number | null }> {
+  const purpose = await catalogue.purpose(input.purpose);
   if (!purpose) throw new ConsentError('ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE', `unknown purpose ${input.purpose}`);
   if (!purpose.legalBasis[input.regime]) {
     throw new ConsentError('ACCORD_ERR_CONSENT_INVALID', `purpose ${purpose.key} is not processed under ${input.regime}`);
@@ -79,7 +101,7 @@ async function validate(trx: TenantTransaction, input: ConsentEventInput, receiv
   }
   if (granting || input.noticeId !== undefined) {
     if (!input.noticeId || !UUID.test(input.noticeId)) throw new ConsentError('ACCORD_ERR_CONSENT_UNKNOWN_NOTICE', 'a grant cites the notice version shown (noticeId)');
-    const notice = await findNotice(trx, input.noticeId);
+    const notice = await catalogue.notice(input.noticeId);
     if (!notice) throw new ConsentError('ACCORD_ERR_CONSENT_UNKNOWN_NOTICE', `unknown notice ${input.noticeId}`);
     if (granting && notice.disabledAt) throw new ConsentError('ACCORD_ERR_CONSENT_NOTICE_DISABLED', `notice ${notice.noticeKey} v${notice.version} is disabled`);
     if (!notice.purposes.includes(purpose.key) || (recipient !== '' && !notice.recipients.includes(recipient))) {
@@ -94,96 +116,214 @@ async function validate(trx: TenantTransaction, input: ConsentEventInput, receiv
 }
 
 export async function recordConsentEvent(trx: TenantTransaction, input: ConsentEventInput, receivedAt = new Date()): Promise<RecordedEvent> {
-  const { recipient, retentionDays } = await validate(trx, input, receivedAt);
-  const evidence = checkEvidence(input.evidence ?? {});
-  const draft = {
-    clientEventId: nfc(input.clientEventId),
-    subject: nfc(input.subject),
-    purpose: input.purpose,
-    recipient,
-    regime: input.regime,
-    kind: input.kind,
-    noticeId: input.noticeId ?? null,
-    channel: nfc(input.channel),
-    source: nfc(input.source),
-    evidence,
-  };
+  const [recorded] = await recordConsentEvents(trx, [input], receivedAt);
+  return recorded!;
+}
 
-  const existing = await trx.selectFrom('consent_events').selectAll().where('client_event_id', '=', draft.clientEventId).executeTakeFirst();
-  if (existing) {
-    const same =
-      existing.subject === draft.subject && existing.purpose === draft.purpose && existing.recipient === draft.recipient &&
-      existing.regime === draft.regime && existing.kind === draft.kind && existing.collected_at.getTime() === input.collectedAt.getTime();
-    if (!same) throw new ConsentError('ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH', `event ${draft.clientEventId} was recorded with other content`);
-    return { seq: existing.seq, duplicate: true, decision: await currentDecision(trx, draft) };
+/** Largest batch one call appends: bounds the statement size (16 bind parameters per event). */
+export const MAX_EVENTS_PER_BATCH = 2_000;
+const INSERT_PAGE = 500;
+
+type Draft = Omit<ConsentEvent, 'tenantId' | 'seq' | 'receivedAt'>;
+const stateKeyOf = (e: { subject: string; purpose: string; recipient: string; regime: string }) => `${e.subject}\0${e.purpose}\0${e.recipient}\0${e.regime}`;
+const sameContent = (stored: Draft, draft: Draft) =>
+  stored.subject === draft.subject && stored.purpose === draft.purpose && stored.recipient === draft.recipient &&
+  stored.regime === draft.regime && stored.kind === draft.kind && stored.collectedAt.getTime() === draft.collectedAt.getTime();
+
+/**
+ * Appends a batch of events under one lock of the tenant's chain head, in a fixed number of
+ * statements whatever the batch size. All or nothing: one invalid event rejects the batch.
+ * Results are in input order; an event whose client id is already recorded (or repeated earlier in
+ * the batch) comes back as a duplicate with the stored sequence number.
+ */
+export async function recordConsentEvents(trx: TenantTransaction, inputs: readonly ConsentEventInput[], receivedAt = new Date()): Promise<RecordedEvent[]> {
+  if (inputs.length > MAX_EVENTS_PER_BATCH) throw new ConsentError('ACCORD_ERR_CONSENT_INVALID', `at most ${MAX_EVENTS_PER_BATCH} events per batch`);
+  if (inputs.length === 0) return [];
+  const catalogue = new CatalogueLookups(trx);
+  const drafts: Array<Draft & { retentionDays: number | null }> = [];
+  for (const input of inputs) {
+    const { recipient, retentionDays } = await validate(catalogue, input, receivedAt);
+    drafts.push({
+      clientEventId: nfc(input.clientEventId),
+      subject: nfc(input.subject),
+      purpose: input.purpose,
+      recipient,
+      regime: input.regime,
+      kind: input.kind,
+      noticeId: input.noticeId ?? null,
+      channel: nfc(input.channel),
+      source: nfc(input.source),
+      evidence: checkEvidence(input.evidence ?? {}),
+      collectedAt: input.collectedAt,
+      retentionDays,
+    });
   }
 
-  // One writer at a time per tenant chain: the head row is the lock.
-  await trx.insertInto('consent_chain_heads').values({ tenant_id: trx.tenantId, seq: 0, link: GENESIS_LINK }).onConflict((oc) => oc.column('tenant_id').doNothing()).execute();
-  const head = await trx.selectFrom('consent_chain_heads').select(['seq', 'link']).forUpdate().executeTakeFirstOrThrow();
-  const event: ConsentEvent = { ...draft, tenantId: trx.tenantId, seq: head.seq + 1, collectedAt: input.collectedAt, receivedAt };
-  const link = chainLink(head.link, consentEventRecord(event));
-  await trx
-    .insertInto('consent_events')
-    .values({
-      tenant_id: trx.tenantId,
-      seq: event.seq,
-      client_event_id: event.clientEventId,
-      subject: event.subject,
-      purpose: event.purpose,
-      recipient: event.recipient,
-      regime: event.regime,
-      kind: event.kind,
-      notice_id: event.noticeId,
-      channel: event.channel,
-      source: event.source,
-      evidence: JSON.stringify(event.evidence),
-      collected_at: event.collectedAt,
-      received_at: event.receivedAt,
-      link,
-    })
-    .execute();
-  await trx.updateTable('consent_chain_heads').set({ seq: event.seq, link }).execute();
+  // Already recorded, in an earlier call or earlier in this batch: same content is a duplicate.
+  const stored = await storedEvents(trx, drafts);
+  const cascade = await cascadedWithdrawals(trx, drafts.filter((draft) => !stored.has(draft.clientEventId)));
+  if (cascade.length > 0) {
+    for (const [id, event] of await storedEvents(trx, cascade)) stored.set(id, event);
+    drafts.push(...cascade.map((derived) => ({ ...derived, noticeId: null, retentionDays: null })));
+  }
 
-  const current = await currentDecision(trx, draft);
-  const decision = decideState(current, event, retentionDays);
-  if (decision !== current) {
-    const subjectKey = await subjectKeyOf(trx, event.subject);
-    await trx
-      .insertInto('consent_state')
-      .values({
+  // One writer at a time per tenant chain: the no-op upsert locks the head row and returns it.
+  const head = await trx
+    .insertInto('consent_chain_heads')
+    .values({ tenant_id: trx.tenantId, seq: 0, link: GENESIS_LINK })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('consent_chain_heads.seq') })))
+    .returning(['seq', 'link'])
+    .executeTakeFirstOrThrow();
+
+  const results: Array<RecordedEvent & { stateKey: string }> = [];
+  const appended: Array<ConsentEvent & { link: Uint8Array; retentionDays: number | null }> = [];
+  let { seq, link } = head;
+  for (const draft of drafts) {
+    const previous = stored.get(draft.clientEventId);
+    if (previous) {
+      if (!sameContent(previous.draft, draft)) throw new ConsentError('ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH', `event ${draft.clientEventId} was recorded with other content`);
+      results.push({ seq: previous.seq, duplicate: true, decision: undefined, stateKey: stateKeyOf(draft) });
+      continue;
+    }
+    const { retentionDays, ...fields } = draft;
+    const event: ConsentEvent = { ...fields, tenantId: trx.tenantId, seq: seq + 1, receivedAt };
+    seq = event.seq;
+    link = chainLink(link, consentEventRecord(event));
+    appended.push({ ...event, link, retentionDays });
+    stored.set(draft.clientEventId, { seq, draft });
+    results.push({ seq, duplicate: false, decision: undefined, stateKey: stateKeyOf(draft) });
+  }
+
+  const decisions = await currentDecisions(trx, drafts);
+  if (appended.length > 0) {
+    for (let i = 0; i < appended.length; i += INSERT_PAGE) {
+      await trx.insertInto('consent_events').values(appended.slice(i, i + INSERT_PAGE).map((event) => ({
         tenant_id: trx.tenantId,
+        seq: event.seq,
+        client_event_id: event.clientEventId,
         subject: event.subject,
-        subject_key: subjectKey,
         purpose: event.purpose,
         recipient: event.recipient,
         regime: event.regime,
-        granted: decision.granted,
-        decided_by_seq: decision.decidedBySeq,
-        decided_kind: decision.decidedKind,
-        decided_at: decision.decidedAt,
-        expires_at: decision.expiresAt,
-      })
+        kind: event.kind,
+        notice_id: event.noticeId,
+        channel: event.channel,
+        source: event.source,
+        evidence: JSON.stringify(event.evidence),
+        collected_at: event.collectedAt,
+        received_at: event.receivedAt,
+        link: event.link,
+      }))).execute();
+    }
+    await trx.updateTable('consent_chain_heads').set({ seq, link }).execute();
+    await applyToState(trx, appended, decisions);
+  }
+  return results.slice(0, inputs.length).map(({ stateKey, ...result }) => ({ ...result, decision: decisions.get(stateKey) }));
+}
+
+async function storedEvents(trx: TenantTransaction, drafts: ReadonlyArray<{ clientEventId: string }>): Promise<Map<string, { seq: number; draft: Draft }>> {
+  const rows = await trx
+    .selectFrom('consent_events')
+    .select(['seq', 'client_event_id', 'subject', 'purpose', 'recipient', 'regime', 'kind', 'collected_at'])
+    .where('client_event_id', 'in', [...new Set(drafts.map((d) => d.clientEventId))])
+    .execute();
+  return new Map(rows.map((row) => [row.client_event_id, {
+    seq: row.seq,
+    draft: { ...row, clientEventId: row.client_event_id, regime: row.regime as Regime, kind: row.kind as EventKind, collectedAt: row.collected_at, noticeId: null, channel: '', source: '', evidence: {} },
+  }]));
+}
+
+/** Folds the appended events into consent_state; `decisions` holds the current rows and is updated. */
+async function applyToState(
+  trx: TenantTransaction,
+  events: ReadonlyArray<ConsentEvent & { retentionDays: number | null }>,
+  decisions: Map<string, ConsentDecision>,
+): Promise<void> {
+  const changed = new Map<string, ConsentEvent>();
+  for (const event of events) {
+    const key = stateKeyOf(event);
+    const current = decisions.get(key);
+    const decision = decideState(current, event, event.retentionDays);
+    if (decision !== current) {
+      decisions.set(key, decision);
+      changed.set(key, event);
+    }
+  }
+  if (changed.size === 0) return;
+  const keys = await subjectKeysOf(trx, [...new Set([...changed.values()].map((e) => e.subject))]);
+  const rows = [...changed].map(([key, event]) => {
+    const decision = decisions.get(key)!;
+    return {
+      tenant_id: trx.tenantId,
+      subject: event.subject,
+      subject_key: keys.get(event.subject)!,
+      purpose: event.purpose,
+      recipient: event.recipient,
+      regime: event.regime,
+      granted: decision.granted,
+      decided_by_seq: decision.decidedBySeq,
+      decided_kind: decision.decidedKind,
+      decided_at: decision.decidedAt,
+      expires_at: decision.expiresAt,
+    };
+  });
+  for (let i = 0; i < rows.length; i += INSERT_PAGE) {
+    await trx
+      .insertInto('consent_state')
+      .values(rows.slice(i, i + INSERT_PAGE))
       .onConflict((oc) =>
-        oc.columns(['tenant_id', 'subject', 'purpose', 'recipient', 'regime']).doUpdateSet({
-          granted: decision.granted,
-          decided_by_seq: decision.decidedBySeq,
-          decided_kind: decision.decidedKind,
-          decided_at: decision.decidedAt,
-          expires_at: decision.expiresAt,
-        }),
+        oc.columns(['tenant_id', 'subject', 'purpose', 'recipient', 'regime']).doUpdateSet((eb) => ({
+          granted: eb.ref('excluded.granted'),
+          decided_by_seq: eb.ref('excluded.decided_by_seq'),
+          decided_kind: eb.ref('excluded.decided_kind'),
+          decided_at: eb.ref('excluded.decided_at'),
+          expires_at: eb.ref('excluded.expires_at'),
+        })),
       )
       .execute();
   }
-  return { seq: event.seq, duplicate: false, decision };
 }
 
 /** The subject's integer key, assigned on first sight. */
 export async function subjectKeyOf(trx: TenantTransaction, subject: string): Promise<number> {
-  await trx.insertInto('consent_subjects').values({ tenant_id: trx.tenantId, subject }).onConflict((oc) => oc.columns(['tenant_id', 'subject']).doNothing()).execute();
-  const row = await trx.selectFrom('consent_subjects').select('key').where('subject', '=', subject).executeTakeFirstOrThrow();
-  return row.key;
+  return (await subjectKeysOf(trx, [subject])).get(subject)!;
 }
+
+/** Integer keys of many subjects in one statement (the no-op update makes existing rows return theirs). */
+export async function subjectKeysOf(trx: TenantTransaction, subjects: readonly string[]): Promise<Map<string, number>> {
+  const rows = await trx
+    .insertInto('consent_subjects')
+    .values(subjects.map((subject) => ({ tenant_id: trx.tenantId, subject })))
+    .onConflict((oc) => oc.columns(['tenant_id', 'subject']).doUpdateSet((eb) => ({ subject: eb.ref('excluded.subject') })))
+    .returning(['subject', 'key'])
+    .execute();
+  return new Map(rows.map((row) => [row.subject, row.key]));
+}
+
+/** Current decisions for every (subject, purpose, recipient, regime) the events touch, in one query. */
+async function currentDecisions(trx: TenantTransaction, events: ReadonlyArray<{ subject: string; purpose: string; recipient: string; regime: string }>): Promise<Map<string, ConsentDecision>> {
+  const wanted = new Set(events.map(stateKeyOf));
+  const rows = await trx
+    .selectFrom('consent_state')
+    .select(['subject', 'purpose', 'recipient', 'regime', 'granted', 'decided_by_seq', 'decided_kind', 'decided_at', 'expires_at'])
+    .where('subject', 'in', [...new Set(events.map((e) => e.subject))])
+    .where('purpose', 'in', [...new Set(events.map((e) => e.purpose))])
+    .execute();
+  const decisions = new Map<string, ConsentDecision>();
+  for (const row of rows) {
+    const key = stateKeyOf(row);
+    if (wanted.has(key)) decisions.set(key, toDecision(row));
+  }
+  return decisions;
+}
+
+const toDecision = (row: { granted: boolean; decided_by_seq: number; decided_kind: string; decided_at: Date; expires_at: Date | null }): ConsentDecision => ({
+  granted: row.granted,
+  decidedBySeq: row.decided_by_seq,
+  decidedKind: row.decided_kind as EventKind,
+  decidedAt: row.decided_at,
+  expiresAt: row.expires_at,
+});
 
 export async function currentDecision(
   trx: TenantTransaction,
@@ -197,12 +337,6 @@ export async function currentDecision(
     .where('recipient', '=', key.recipient)
     .where('regime', '=', key.regime)
     .executeTakeFirst();
-  return row && {
-    granted: row.granted,
-    decidedBySeq: row.decided_by_seq,
-    decidedKind: row.decided_kind as EventKind,
-    decidedAt: row.decided_at,
-    expiresAt: row.expires_at,
-  };
+  return row && toDecision(row);
 }
 

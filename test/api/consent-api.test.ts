@@ -88,6 +88,26 @@ describe.each(storageBackends)('consent API on %s', (backend) => {
     expect(badTime.json()).toMatchObject({ code: 'ACCORD_ERR_VALIDATION' });
   });
 
+  it('records a batch all or nothing, with results in request order', async () => {
+    const collectedAt = new Date(Date.now() + 1_000).toISOString();
+    const event = (subject: string, extra: Record<string, unknown> = {}) => ({
+      clientEventId: `batch-${subject}`, subject, purpose: 'marketing.advertising.lookalike', recipient: 'ocean-engine',
+      regime: 'pipl', kind: 'given', noticeId, channel: 'crm', source: 'batch', collectedAt, ...extra,
+    });
+    const refused = await post(collector, '/v1/consent/events/batch', { events: [event('batch-1'), event('batch-2', { recipient: 'unnamed-partner' })] });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('ACCORD_ERR_CONSENT_NOTICE_SCOPE');
+    const check = { subject: 'batch-1', purpose: 'marketing.advertising.lookalike', recipient: 'ocean-engine', regime: 'pipl' };
+    expect((await post(reader, '/v1/consent/check', check)).json()).toMatchObject({ allowed: false });
+    const recorded = await post(collector, '/v1/consent/events/batch', { events: [event('batch-1'), event('batch-2'), event('batch-1')] });
+    expect(recorded.statusCode).toBe(201);
+    const [first, second, repeat] = recorded.json().results;
+    expect(second.seq).toBe(first.seq + 1);
+    expect(repeat).toEqual({ seq: first.seq, duplicate: true });
+    expect((await post(reader, '/v1/consent/check', check)).json()).toMatchObject({ allowed: true, decidedBySeq: first.seq });
+    expect((await post(collector, '/v1/consent/events/batch', { events: [] })).statusCode).toBe(400);
+  });
+
   it('seals a signed checkpoint and verifies the log against it for the privacy officer', async () => {
     expect((await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).statusCode).toBe(404);
     const sealed = await post(officer, '/v1/consent/checkpoints', {});

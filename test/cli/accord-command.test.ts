@@ -10,6 +10,7 @@ import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
 import { migrateToLatest } from '../../core/db/migrate.ts';
+import { migrations } from '../../core/db/migrations/index.ts';
 import { databaseTargetOf, openDatabase } from '../../core/db/open-database.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
@@ -120,7 +121,7 @@ describe('accord command', () => {
     const database = await createPostgresDatabase();
     try {
       const env = { DATABASE_URL: database.url, REDIS_URL: inject('redisUrl')!, ACCORD_MASTER_KEY: masterKey(4), ACCORD_DATA_DIR: dataDir() };
-      expect((await runAccord(['migrate'], env)).stdout).toBe('applied: 0001-foundation, 0002-consent-ledger\n');
+      expect((await runAccord(['migrate'], env)).stdout).toBe(`applied: ${Object.keys(migrations).join(', ')}\n`);
       const api = await startAccord(env, ['start', '--no-worker']);
       const ready = await (await fetch(`${api.url}/ready`)).json();
       expect(ready).toEqual({ status: 'ready', checks: { database: 'up', queue: 'up' } });

@@ -4,7 +4,7 @@ import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scop
 import { checkConsent } from '../../../core/consent/check-consent.ts';
 import { disableNotice, publishNotice, type Notice } from '../../../core/consent/notices.ts';
 import { definePurpose } from '../../../core/consent/purposes.ts';
-import { recordConsentEvent, type ConsentEventInput } from '../../../core/consent/record-consent-event.ts';
+import { recordConsentEvent, recordConsentEvents, type ConsentEventInput } from '../../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../../core/consent/verify-consent-log.ts';
 import { sealConsentCheckpoint } from '../../../core/consent/consent-checkpoints.ts';
 import { readConsentLog } from '../../../core/consent/consent-log-reader.ts';
@@ -127,6 +127,53 @@ describe.each(storageBackends)('consent ledger on %s', (backend) => {
     expect((await gate()).allowed).toBe(true);
     await inTenant((trx) => disableNotice(trx, notice.id));
     await expect(record({ subject: 'person-2' })).rejects.toMatchObject({ code: 'ACCORD_ERR_CONSENT_NOTICE_DISABLED' });
+  });
+
+  it('appends a batch in order, folding repeats and duplicates, and keeps the chain whole', async () => {
+    const t0 = Date.now();
+    const batch = [
+      event({ clientEventId: 'b-1', subject: 'p-a', collectedAt: new Date(t0) }),
+      event({ clientEventId: 'b-2', subject: 'p-b', collectedAt: new Date(t0) }),
+      event({ clientEventId: 'b-3', subject: 'p-a', kind: 'withdrawn', noticeId: undefined, collectedAt: new Date(t0 + 10) }),
+      event({ clientEventId: 'b-2', subject: 'p-b', collectedAt: new Date(t0) }),
+    ];
+    const results = await inTenant((trx) => recordConsentEvents(trx, batch));
+    expect(results.map((r) => [r.seq, r.duplicate])).toEqual([[1, false], [2, false], [3, false], [2, true]]);
+    expect(results[0]!.decision).toMatchObject({ granted: false, decidedBySeq: 3 });
+    expect(await gate({ subject: 'p-a' })).toMatchObject({ allowed: false, reason: 'denied' });
+    expect(await gate({ subject: 'p-b' })).toMatchObject({ allowed: true, decidedBySeq: 2 });
+    const again = await inTenant((trx) => recordConsentEvents(trx, batch.slice(0, 2)));
+    expect(again.map((r) => r.duplicate)).toEqual([true, true]);
+    expect(await inTenant((trx) => verifyConsentLog(trx))).toMatchObject({ ok: true, eventsChecked: 3 });
+  });
+
+  it('cascades a withdrawal of a parent purpose to the narrower grants, and never lets a parent grant override a child refusal', async () => {
+    const marketing: Purpose = { ...newsletter, key: 'marketing', name: 'All marketing' };
+    await inTenant((trx) => definePurpose(trx, marketing));
+    const t0 = Date.now();
+    await record({ subject: 'p-d', collectedAt: new Date(t0) });
+    await record({ subject: 'p-d', purpose: newsletter.key, recipient: undefined, collectedAt: new Date(t0) });
+    const withdrawal = await record({ subject: 'p-d', purpose: 'marketing', recipient: undefined, kind: 'withdrawn', noticeId: undefined, collectedAt: new Date(t0 + 10) });
+    expect(withdrawal.seq).toBe(3);
+    expect(await gate({ subject: 'p-d' })).toMatchObject({ allowed: false, reason: 'denied' });
+    expect(await gate({ subject: 'p-d', purpose: newsletter.key, recipient: undefined })).toMatchObject({ allowed: false, reason: 'denied' });
+    const derived = await inTenant((trx) => trx.selectFrom('consent_events').select(['purpose', 'kind', 'source']).where('seq', '>', 3).orderBy('seq').execute());
+    expect(derived).toEqual([
+      { purpose: lookalike.key, kind: 'withdrawn', source: 'cascade:marketing' },
+      { purpose: newsletter.key, kind: 'withdrawn', source: 'cascade:marketing' },
+    ]);
+    // A later explicit grant of the narrower purpose is a new choice and counts.
+    await record({ subject: 'p-d', purpose: newsletter.key, recipient: undefined, collectedAt: new Date(t0 + 20) });
+    expect(await gate({ subject: 'p-d', purpose: newsletter.key, recipient: undefined })).toMatchObject({ allowed: true });
+    expect(await inTenant((trx) => verifyConsentLog(trx))).toMatchObject({ ok: true });
+  });
+
+  it('writes nothing from a batch that holds one invalid event', async () => {
+    const batch = [event({ clientEventId: 'ok-1', subject: 'p-c' }), event({ clientEventId: 'bad-1', purpose: 'marketing.unknown' })];
+    await expect(inTenant((trx) => recordConsentEvents(trx, batch))).rejects.toMatchObject({ code: 'ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE' });
+    const count = await inTenant((trx) => trx.selectFrom('consent_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
+    expect(Number(count.n)).toBe(0);
+    expect(await gate({ subject: 'p-c' })).toMatchObject({ allowed: false, reason: 'no_consent' });
   });
 
   it('verifies an intact log and names the first record altered by a direct UPDATE', async () => {
