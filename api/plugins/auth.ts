@@ -8,7 +8,8 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core/db/schema.ts';
 import { withTenant, type TenantTransaction } from '../../core/db/tenant-scope.ts';
-import { authenticateApiKey, type ApiKeyPrincipal } from '../../core/tenancy/api-keys.ts';
+import { ApiKeyCache } from '../../core/tenancy/api-key-cache.ts';
+import type { ApiKeyPrincipal } from '../../core/tenancy/api-keys.ts';
 import { grants, type Scope } from '../../core/tenancy/scopes.ts';
 import { ApiError } from '../errors.ts';
 
@@ -35,12 +36,13 @@ export function presentedKeyId(request: FastifyRequest): string | undefined {
 }
 
 export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Database> }) => {
+  const keys = new ApiKeyCache(db);
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config.scope;
     if (!needed) return;
     const key = presentedKey(request);
     if (!key) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
-    const principal = await authenticateApiKey(db, key);
+    const principal = await keys.authenticate(key);
     if (!principal) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'the API key is not valid');
     if (!grants(principal.scopes, needed)) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this endpoint needs the scope ${needed}`);
     request.principal = principal;

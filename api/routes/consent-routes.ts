@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { eventKinds, regimes } from '../../consent/consent-event.ts';
-import { checkConsent } from '../../core/consent/check-consent.ts';
+import { PointGate } from '../../core/consent/point-gate.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent, recordConsentEvents } from '../../core/consent/record-consent-event.ts';
@@ -17,7 +17,7 @@ import { notFound } from '../../core/errors.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { recordAuditEvent } from '../../core/audit/audit-log.ts';
 import type { Database } from '../../core/db/schema.ts';
-import { actorOf, inCallerTenant } from '../plugins/auth.ts';
+import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
 
 const text = (max: number) => z.string().min(1).max(max);
 const regime = z.enum(regimes);
@@ -50,9 +50,9 @@ const eventBody = z.object({
   subjectIsMinor: z.boolean().optional(),
 });
 
-const checkpoint = z.object({ treeSize: z.number(), rootHash: z.string(), body: z.string(), signature: z.string(), signedAt: z.string() });
+export const checkpoint = z.object({ treeSize: z.number(), rootHash: z.string(), body: z.string(), signature: z.string(), signedAt: z.string() });
 
-const toCheckpoint = (stored: StoredCheckpoint): z.output<typeof checkpoint> => ({
+export const toCheckpoint = (stored: StoredCheckpoint): z.output<typeof checkpoint> => ({
   treeSize: stored.treeSize,
   rootHash: Buffer.from(stored.rootHash).toString('hex'),
   body: Buffer.from(stored.body).toString('base64'),
@@ -61,6 +61,7 @@ const toCheckpoint = (stored: StoredCheckpoint): z.output<typeof checkpoint> => 
 });
 
 export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity }> = async (app, { db, identity }) => {
+  const pointGate = new PointGate(db);
   app.post(
     '/v1/consent/purposes',
     { config: { scope: 'privacy:admin' }, schema: { tags: ['consent'], summary: 'Define a purpose (immutable once defined)', body: purposeBody, response: { 201: purposeBody } } },
@@ -153,8 +154,7 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
         response: { 200: z.object({ allowed: z.boolean(), reason: z.string(), decidedBySeq: z.number().nullable() }) },
       },
     },
-    async (request) =>
-      inCallerTenant(db, request, (trx) => checkConsent(trx, { ...request.body, at: request.body.at ?? new Date() })),
+    async (request) => pointGate.check(principalOf(request).tenantId, { ...request.body, at: request.body.at ?? new Date() }),
   );
 
   app.get(

@@ -3,7 +3,8 @@
  * regime) at this instant? Fails closed: an unknown purpose, or a regime the purpose is not
  * processed under, is a denial, never an error that callers might treat as "go ahead".
  */
-import { allowsAt } from '../../consent/decide-state.ts';
+import { allowsAt, type ConsentDecision } from '../../consent/decide-state.ts';
+import type { Purpose } from '../../consent/purpose.ts';
 import type { Regime } from '../../consent/consent-event.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { findPurpose } from './purposes.ts';
@@ -18,16 +19,26 @@ export interface GateAnswer {
   readonly decidedBySeq: number | null;
 }
 
-export async function checkConsent(
-  trx: TenantTransaction,
-  query: { subject: string; purpose: string; recipient?: string; regime: Regime; at: Date },
-): Promise<GateAnswer> {
+export interface PointQuery {
+  subject: string;
+  purpose: string;
+  recipient?: string | undefined;
+  regime: Regime;
+  at: Date;
+}
+
+export async function checkConsent(trx: TenantTransaction, query: PointQuery): Promise<GateAnswer> {
   const purpose = await findPurpose(trx, query.purpose);
+  const decision = purpose && (await currentDecision(trx, { subject: query.subject.normalize('NFC'), purpose: purpose.key, recipient: (query.recipient ?? '').normalize('NFC'), regime: query.regime }));
+  return answerFrom(purpose, decision, query.regime, query.at);
+}
+
+/** The gate's answer from the purpose and the subject's current decision (undefined when none). */
+export function answerFrom(purpose: Purpose | undefined, decision: ConsentDecision | undefined, regime: Regime, at: Date): GateAnswer {
   if (!purpose) return { allowed: false, reason: 'unknown_purpose', decidedBySeq: null };
-  const basis = purpose.legalBasis[query.regime];
+  const basis = purpose.legalBasis[regime];
   if (!basis) return { allowed: false, reason: 'regime_not_allowed', decidedBySeq: null };
-  const decision = await currentDecision(trx, { subject: query.subject.normalize('NFC'), purpose: purpose.key, recipient: (query.recipient ?? '').normalize('NFC'), regime: query.regime });
-  const allowed = allowsAt(decision, query.at, basis);
+  const allowed = allowsAt(decision, at, basis);
   const reason: GateReason = !decision
     ? allowed ? 'opt_out_default' : 'no_consent'
     : allowed ? 'granted' : decision.granted ? 'expired' : 'denied';

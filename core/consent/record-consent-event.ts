@@ -10,6 +10,7 @@ import { decideState, type ConsentDecision } from '../../consent/decide-state.ts
 import { chainLink, GENESIS_LINK } from '../../crypto/hash-chain.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import type { Purpose } from '../../consent/purpose.ts';
+import { consentChangePayload } from './consent-change.ts';
 import { cascadedWithdrawals } from './denial-cascade.ts';
 import { findNotice, type Notice } from './notices.ts';
 import { findPurpose } from './purposes.ts';
@@ -217,6 +218,7 @@ export async function recordConsentEvents(trx: TenantTransaction, inputs: readon
     }
     await trx.updateTable('consent_chain_heads').set({ seq, link }).execute();
     await applyToState(trx, appended, decisions);
+    await trx.publish('accord_consent', consentChangePayload(trx.tenantId, [...new Set(appended.map((event) => event.subject))]));
   }
   return results.slice(0, inputs.length).map(({ stateKey, ...result }) => ({ ...result, decision: decisions.get(stateKey) }));
 }

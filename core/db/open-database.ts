@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { changeFeedOf, listenOnPostgres } from './change-feed.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -77,8 +78,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
     unlock = lockDataDir(target.dir);
   }
   const db = createKysely(target);
+  // Other processes share a Postgres server: hear their changes. PGlite has no other process.
+  const listener = target.kind === 'postgres' ? listenOnPostgres(changeFeedOf(db), target.url) : undefined;
   const close = async () => {
     try {
+      await listener?.close();
       await db.destroy();
     } finally {
       unlock();
