@@ -4,6 +4,7 @@
  */
 import { consentErrorCodes } from '../consent/consent-errors.ts';
 import { coreErrorCodes } from '../core/errors.ts';
+import { importErrorCodes } from '../core/consent/import/import-errors.ts';
 
 export const apiErrorCodes = {
   ACCORD_ERR_VALIDATION: 'Request does not match the schema',
@@ -32,7 +33,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -58,7 +59,24 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_CONSENT_MINOR: 422,
   ACCORD_ERR_CONSENT_EVIDENCE: 422,
   ACCORD_ERR_CONSENT_INVALID: 422,
+  ACCORD_ERR_CONSENT_SUPPRESSED: 409,
+  ACCORD_ERR_PRIVACY_REQUEST_STATE: 409,
+  ACCORD_ERR_PRIVACY_REQUEST_KIND: 409,
+  ACCORD_ERR_CONSENT_SIGNAL_MALFORMED: 422,
+  ACCORD_ERR_CONSENT_SIGNAL_REJECTED: 422,
   ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH: 409,
+  // The node cannot prove from a log that was rewritten behind its own signature: an operator must look.
+  ACCORD_ERR_CONSENT_LOG_ALTERED: 500,
+  ACCORD_ERR_PREFERENCE_CHANNEL: 422,
+  ACCORD_ERR_PREFERENCE_TIME_ZONE: 422,
+  ACCORD_ERR_PREFERENCE_QUIET_HOURS: 422,
+  ACCORD_ERR_PREFERENCE_CAP: 422,
+  ACCORD_ERR_PREFERENCE_TOPICS: 422,
+  ACCORD_ERR_PREFERENCE_LANGUAGE: 422,
+  ACCORD_ERR_CONSENT_REPORT_RANGE: 400,
+  ACCORD_ERR_IMPORT_ROW: 422,
+  ACCORD_ERR_IMPORT_HEADER: 422,
+  ACCORD_ERR_IMPORT_OPTIONS: 409,
 };
 
 export function httpStatusOf(code: string): number | undefined {

@@ -2,12 +2,13 @@
  * `consent-append`: consent events recorded per second through the full write path (validation,
  * hash chaining under the tenant's head lock, state projection), with N concurrent writers on one
  * tenant chain. `--batch 1` is a collection point sending one event per request (one transaction and
- * one commit each); larger batches are what a bulk import does (many events per transaction).
+ * one commit each); larger batches are what a bulk import or POST /v1/consent/events/batch does
+ * (recordConsentEvents: one head lock and a fixed number of statements per batch).
  */
 import { performance } from 'node:perf_hooks';
 import { publishNotice } from '../core/consent/notices.ts';
 import { definePurpose } from '../core/consent/purposes.ts';
-import { recordConsentEvent } from '../core/consent/record-consent-event.ts';
+import { recordConsentEvents, type ConsentEventInput } from '../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../core/consent/verify-consent-log.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
@@ -17,7 +18,7 @@ import { withThrowawayDatabase } from './throwaway-database.ts';
 
 export const consentAppendBenchmark: Benchmark = {
   name: 'consent-append',
-  describe: 'consent events appended per second with hash chaining (one transaction per event)',
+  describe: 'consent events appended per second with hash chaining (--batch events per transaction, default 1)',
   options: { events: { type: 'string' }, writers: { type: 'string' }, batch: { type: 'string' }, smoke: { type: 'boolean' } },
   async run(options, progress) {
     const events = intOption(options, 'events', flag(options, 'smoke') ? 500 : 20_000);
@@ -39,22 +40,22 @@ export const consentAppendBenchmark: Benchmark = {
             const i = next;
             next += batch;
             if (i >= events) break;
-            await withTenant(db, tenant.id, async (trx) => {
-              for (let j = i; j < Math.min(events, i + batch); j++) {
-                await recordConsentEvent(trx, {
-                  clientEventId: `e${j}`,
-                  subject: `member-${j}`,
-                  purpose: 'marketing.sms',
-                  regime: 'pipl',
-                  kind: j % 10 === 3 ? 'refused' : 'given',
-                  ...(j % 10 === 3 ? {} : { noticeId }),
-                  channel: 'app',
-                  source: 'bench',
-                  evidence: { formId: 'signup-v3', ipHash: 'sha256:0f3a' },
-                  collectedAt,
-                });
-              }
+            const inputs = Array.from({ length: Math.min(events, i + batch) - i }, (_, k): ConsentEventInput => {
+              const j = i + k;
+              return {
+                clientEventId: `e${j}`,
+                subject: `member-${j}`,
+                purpose: 'marketing.sms',
+                regime: 'pipl',
+                kind: j % 10 === 3 ? 'refused' : 'given',
+                ...(j % 10 === 3 ? {} : { noticeId }),
+                channel: 'app',
+                source: 'bench',
+                evidence: { formId: 'signup-v3', ipHash: 'sha256:0f3a' },
+                collectedAt,
+              };
             });
+            await withTenant(db, tenant.id, (trx) => recordConsentEvents(trx, inputs));
           }
         }),
       );

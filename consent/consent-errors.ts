@@ -9,7 +9,20 @@ export const consentErrorCodes = {
   ACCORD_ERR_CONSENT_MINOR: 'A minor needs guardian consent with evidence',
   ACCORD_ERR_CONSENT_EVIDENCE: 'Evidence is malformed or too large',
   ACCORD_ERR_CONSENT_DUPLICATE_MISMATCH: 'Event id reused with different content',
+  ACCORD_ERR_CONSENT_LOG_ALTERED: 'The consent log no longer matches its signed checkpoint',
+  ACCORD_ERR_PREFERENCE_CHANNEL: 'Unknown contact channel or choice',
+  ACCORD_ERR_PREFERENCE_TIME_ZONE: 'Not an IANA time zone',
+  ACCORD_ERR_PREFERENCE_QUIET_HOURS: 'Quiet hours are not a window of local times HH:MM',
+  ACCORD_ERR_PREFERENCE_CAP: 'Frequency cap is not a positive whole number per day, week or month',
+  ACCORD_ERR_PREFERENCE_TOPICS: 'Too many or malformed topics',
+  ACCORD_ERR_PREFERENCE_LANGUAGE: 'Not a BCP 47 language tag',
+  ACCORD_ERR_CONSENT_REPORT_RANGE: 'Report time range is empty or too long',
   ACCORD_ERR_CONSENT_INVALID: 'Invalid consent definition',
+  ACCORD_ERR_CONSENT_SUPPRESSED: 'The subject was erased and is suppressed',
+  ACCORD_ERR_PRIVACY_REQUEST_STATE: 'The privacy request is not in a status that allows this',
+  ACCORD_ERR_PRIVACY_REQUEST_KIND: 'The privacy request is of another kind',
+  ACCORD_ERR_CONSENT_SIGNAL_MALFORMED: 'Consent signal string cannot be decoded',
+  ACCORD_ERR_CONSENT_SIGNAL_REJECTED: 'Consent signal violates its standard',
 } as const;
 
 export type ConsentErrorCode = keyof typeof consentErrorCodes;

@@ -174,6 +174,183 @@ export interface ConsentCheckpointTable {
   signed_at: Date;
 }
 
+export interface SubjectKeyTable {
+  tenant_id: string;
+  subject: string;
+  key_sealed: Uint8Array;
+  created_at: CreatedAt;
+}
+
+export interface SubjectPersonalDataTable {
+  tenant_id: string;
+  subject: string;
+  field: string;
+  value_sealed: Uint8Array;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface PrivacyRequestTable {
+  id: Generated<string>;
+  tenant_id: string;
+  kind: string;
+  regime: string;
+  subject: string;
+  status: Generated<string>;
+  received_at: Date;
+  due_at: Date;
+  extended: Generated<boolean>;
+  verification_method: string | null;
+  verification_reference: string | null;
+  closed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface PrivacyRequestTrailTable {
+  id: Generated<number>;
+  tenant_id: string;
+  request_id: string;
+  actor: string;
+  action: string;
+  from_status: string | null;
+  to_status: string | null;
+  details: Json;
+  occurred_at: CreatedAt;
+}
+
+export interface SuppressionTombstoneTable {
+  tenant_id: string;
+  hash: Uint8Array;
+  kind: string;
+  request_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SubjectDisclosureTable {
+  id: Generated<number>;
+  tenant_id: string;
+  subject: string;
+  recipient: string;
+  purpose: string;
+  reference: string;
+  disclosed_at: Date;
+}
+
+export interface ConsentSignalMappingVersionTable {
+  tenant_id: string;
+  version: number;
+  published_by: string;
+  published_at: CreatedAt;
+}
+
+export interface ConsentSignalMappingTable {
+  tenant_id: string;
+  version: number;
+  purpose: string;
+  recipient: string;
+  tcf_purposes: number[];
+  tcf_vendor_id: number | null;
+  gpp_usnat: string[];
+  google_consent_mode: string[];
+  dpv_purpose: string | null;
+}
+
+export interface ConsentSignalTable {
+  id: Generated<string>;
+  tenant_id: string;
+  fingerprint: Uint8Array;
+  subject: string;
+  regime: string;
+  kind: string;
+  raw: string;
+  decoded: Json;
+  verdict: Json;
+  mapping_version: number;
+  source: string;
+  collected_at: Date;
+  received_at: Date;
+}
+
+export interface ConsentPreferenceChangeTable {
+  tenant_id: string;
+  seq: Generated<number>;
+  client_change_id: string;
+  subject: string;
+  mode: 'replace' | 'merge';
+  patch: Json;
+  actor: string;
+  channel: string;
+  source: string;
+  collected_at: Date;
+  received_at: Date;
+}
+
+export interface ConsentPreferencesTable {
+  tenant_id: string;
+  subject: string;
+  state: Json;
+  updated_by_seq: number;
+  updated_at: Date;
+}
+
+export interface ConsentContactLogTable {
+  tenant_id: string;
+  client_send_id: string;
+  subject: string;
+  channel: string;
+  topic: string | null;
+  sent_at: Date;
+  received_at: Date;
+}
+
+export interface ConsentNoticeImpressionTable {
+  tenant_id: string;
+  client_impression_id: string;
+  notice_id: string;
+  purposes: string[];
+  channel: string;
+  served_at: Date;
+  received_at: Date;
+}
+
+export interface ConsentImportTable {
+  id: Generated<string>;
+  tenant_id: string;
+  content_hash: Uint8Array;
+  format: 'csv' | 'ndjson';
+  encoding: 'utf-8' | 'gb18030';
+  time_zone: string | null;
+  mode: 'strict' | 'lenient';
+  dry_run: boolean;
+  status: 'running' | 'completed' | 'failed';
+  rows_read: Generated<number>;
+  last_committed_row: Generated<number>;
+  appended: Generated<number>;
+  duplicates: Generated<number>;
+  skipped: Generated<number>;
+  conflicts: Generated<number>;
+  unchanged: Generated<number>;
+  error: Json | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Date | null;
+}
+
+export interface ConsentImportIssueTable {
+  id: Generated<number>;
+  tenant_id: string;
+  import_id: string;
+  row: number;
+  line: number | null;
+  column_number: number | null;
+  field: string | null;
+  severity: 'error' | 'warning';
+  reason: string;
+  detail: string;
+  client_event_id: string | null;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -190,10 +367,25 @@ export interface Database {
   consent_subjects: ConsentSubjectTable;
   consent_state: ConsentStateTable;
   consent_checkpoints: ConsentCheckpointTable;
-  // 0003 preferences and subject vault tables:
+  // 0003 preference and consent-rate tables:
+  consent_preference_changes: ConsentPreferenceChangeTable;
+  consent_preferences: ConsentPreferencesTable;
+  consent_contact_log: ConsentContactLogTable;
+  consent_notice_impressions: ConsentNoticeImpressionTable;
   // 0004 privacy request tables:
+  subject_keys: SubjectKeyTable;
+  subject_personal_data: SubjectPersonalDataTable;
+  privacy_requests: PrivacyRequestTable;
+  privacy_request_trail: PrivacyRequestTrailTable;
+  suppression_tombstones: SuppressionTombstoneTable;
+  subject_disclosures: SubjectDisclosureTable;
   // 0005 import tables:
+  consent_imports: ConsentImportTable;
+  consent_import_issues: ConsentImportIssueTable;
   // 0006 signal tables:
+  consent_signal_mapping_versions: ConsentSignalMappingVersionTable;
+  consent_signal_mappings: ConsentSignalMappingTable;
+  consent_signals: ConsentSignalTable;
 }
 
 export type Peer = Selectable<PeerTable>;
