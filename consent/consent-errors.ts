@@ -3,6 +3,7 @@ export const consentErrorCodes = {
   ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE: 'Unknown purpose',
   ACCORD_ERR_CONSENT_UNKNOWN_NOTICE: 'Unknown notice version',
   ACCORD_ERR_CONSENT_NOTICE_DISABLED: 'Notice version is disabled',
+  ACCORD_ERR_CONSENT_NOTICE_SUPERSEDED: 'Notice version was superseded by one that discloses more',
   ACCORD_ERR_CONSENT_NOTICE_SCOPE: 'Notice does not cover this purpose or recipient',
   ACCORD_ERR_CONSENT_RECIPIENT: 'Recipient missing or not allowed for this purpose',
   ACCORD_ERR_CONSENT_COLLECTED_AT: 'Collection time is not plausible',

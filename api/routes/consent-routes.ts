@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { eventKinds, regimes } from '../../consent/consent-event.ts';
 import { PointGate } from '../../core/consent/point-gate.ts';
-import { publishNotice } from '../../core/consent/notices.ts';
+import { disableNotice, findNotice, publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent, recordConsentEvents } from '../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../core/consent/verify-consent-log.ts';
@@ -100,6 +100,27 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
         return published;
       });
       return reply.code(201).send({ id: notice.id, noticeKey: notice.noticeKey, version: notice.version, language: notice.language, contentHash: Buffer.from(notice.contentHash).toString('hex') });
+    },
+  );
+
+  app.post(
+    '/v1/consent/notices/:id/disable',
+    {
+      config: { scope: 'privacy:admin' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Disable a notice version: no new grants may cite it; it is never deleted and past consents keep citing it',
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      await inCallerTenant(db, request, async (trx) => {
+        if (!(await findNotice(trx, request.params.id))) throw notFound('notice');
+        await disableNotice(trx, request.params.id);
+        await recordAuditEvent(trx, { actor: actorOf(request), action: 'consent.notice.disabled', targetType: 'notice', targetId: request.params.id });
+      });
+      return reply.code(204).send(null);
     },
   );
 

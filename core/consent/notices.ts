@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { ConsentError } from '../../consent/consent-errors.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { scopeAdditions } from '../../consent/notice-scope.ts';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { findPurpose } from './purposes.ts';
 
 export interface NoticeInput {
@@ -25,13 +27,14 @@ export interface Notice {
   contentHash: Uint8Array;
   purposes: string[];
   recipients: string[];
+  dataCategories: string[];
   createdAt: Date;
   disabledAt: Date | null;
 }
 
-const columns = ['id', 'notice_key', 'version', 'language', 'content_hash', 'purposes', 'recipients', 'created_at', 'disabled_at'] as const;
+const columns = ['id', 'notice_key', 'version', 'language', 'content_hash', 'purposes', 'recipients', 'data_categories', 'created_at', 'disabled_at'] as const;
 
-type NoticeRow = { id: string; notice_key: string; version: number; language: string; content_hash: Uint8Array; purposes: string[]; recipients: string[]; created_at: Date; disabled_at: Date | null };
+type NoticeRow = { id: string; notice_key: string; version: number; language: string; content_hash: Uint8Array; purposes: string[]; recipients: string[]; data_categories: string[]; created_at: Date; disabled_at: Date | null };
 
 const toNotice = (row: NoticeRow): Notice => ({
   id: row.id,
@@ -41,11 +44,19 @@ const toNotice = (row: NoticeRow): Notice => ({
   contentHash: row.content_hash,
   purposes: row.purposes,
   recipients: row.recipients,
+  dataCategories: row.data_categories,
   createdAt: row.created_at,
   disabledAt: row.disabled_at,
 });
 
-/** Publishes the next version of a notice in a language. */
+/** Invalidates the consents given under earlier versions when a version widens the scope. */
+export const INVALIDATE_SUPERSEDED_CONSENTS_JOB = 'consent.invalidate-superseded';
+
+/**
+ * Publishes the next version of a notice in a language. When it discloses more than the version
+ * before it (a purpose, recipient or data category), consents given under earlier versions are
+ * invalidated by a job enqueued in the same transaction.
+ */
 export async function publishNotice(trx: TenantTransaction, input: NoticeInput): Promise<Notice> {
   if (input.purposes.length === 0) throw new ConsentError('ACCORD_ERR_CONSENT_INVALID', 'a notice names at least one purpose');
   for (const key of input.purposes) {
@@ -71,9 +82,31 @@ export async function publishNotice(trx: TenantTransaction, input: NoticeInput):
     })
     .returning(columns)
     .executeTakeFirstOrThrow();
-  return toNotice(row);
+  const published = toNotice(row);
+  const previous = await trx.selectFrom('consent_notices').select(columns).where('notice_key', '=', published.noticeKey).where('language', '=', published.language).where('version', '=', published.version - 1).executeTakeFirst();
+  if (previous && scopeAdditions(toNotice(previous), published).length > 0) {
+    await enqueueJob(trx, INVALIDATE_SUPERSEDED_CONSENTS_JOB, { noticeId: published.id });
+  }
+  return published;
 }
 
+/** Versions published after `cited` in its key and language, oldest first. */
+export async function laterVersionsOf(trx: TenantTransaction, cited: Notice): Promise<Notice[]> {
+  const rows = await trx
+    .selectFrom('consent_notices')
+    .select(columns)
+    .where('notice_key', '=', cited.noticeKey)
+    .where('language', '=', cited.language)
+    .where('version', '>', cited.version)
+    .orderBy('version')
+    .execute();
+  return rows.map(toNotice);
+}
+
+/** The first later version, published by `at`, that discloses more than `cited`: a grant citing `cited` then was given to outdated text. */
+export function supersedingAt(cited: Notice, later: readonly Notice[], at: Date): Notice | undefined {
+  return later.find((notice) => notice.createdAt.getTime() <= at.getTime() && scopeAdditions(cited, notice).length > 0);
+}
 export async function findNotice(trx: TenantTransaction, id: string): Promise<Notice | undefined> {
   const row = await trx.selectFrom('consent_notices').select(columns).where('id', '=', id).executeTakeFirst();
   return row && toNotice(row);

@@ -12,7 +12,7 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 import type { Purpose } from '../../consent/purpose.ts';
 import { consentChangePayload } from './consent-change.ts';
 import { cascadedWithdrawals } from './denial-cascade.ts';
-import { findNotice, type Notice } from './notices.ts';
+import { findNotice, laterVersionsOf, supersedingAt, type Notice } from './notices.ts';
 import { findPurpose } from './purposes.ts';
 
 export interface ConsentEventInput {
@@ -62,6 +62,7 @@ function checkEvidence(evidence: Record<string, string>): Record<string, string>
 class CatalogueLookups {
   private readonly purposes = new Map<string, Promise<Purpose | undefined>>();
   private readonly notices = new Map<string, Promise<Notice | undefined>>();
+  private readonly laterVersions = new Map<string, Promise<Notice[]>>();
   constructor(private readonly trx: TenantTransaction) {}
 
   purpose(key: string): Promise<Purpose | undefined> {
@@ -73,6 +74,12 @@ class CatalogueLookups {
   notice(id: string): Promise<Notice | undefined> {
     let found = this.notices.get(id);
     if (!found) this.notices.set(id, (found = findNotice(this.trx, id)));
+    return found;
+  }
+
+  later(notice: Notice): Promise<Notice[]> {
+    let found = this.laterVersions.get(notice.id);
+    if (!found) this.laterVersions.set(notice.id, (found = laterVersionsOf(this.trx, notice)));
     return found;
   }
 }
@@ -105,6 +112,10 @@ async function validate(catalogue: CatalogueLookups, input: ConsentEventInput, r
     const notice = await catalogue.notice(input.noticeId);
     if (!notice) throw new ConsentError('ACCORD_ERR_CONSENT_UNKNOWN_NOTICE', `unknown notice ${input.noticeId}`);
     if (granting && notice.disabledAt) throw new ConsentError('ACCORD_ERR_CONSENT_NOTICE_DISABLED', `notice ${notice.noticeKey} v${notice.version} is disabled`);
+    const superseding = granting ? supersedingAt(notice, await catalogue.later(notice), input.collectedAt) : undefined;
+    if (superseding) {
+      throw new ConsentError('ACCORD_ERR_CONSENT_NOTICE_SUPERSEDED', `notice ${notice.noticeKey} v${notice.version} was superseded by v${superseding.version}, which discloses more; collect consent under the new version`);
+    }
     if (!notice.purposes.includes(purpose.key) || (recipient !== '' && !notice.recipients.includes(recipient))) {
       throw new ConsentError('ACCORD_ERR_CONSENT_NOTICE_SCOPE', `notice ${notice.noticeKey} v${notice.version} does not cover ${purpose.key}${recipient ? ` for ${recipient}` : ''}`);
     }

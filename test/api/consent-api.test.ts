@@ -108,6 +108,17 @@ describe.each(storageBackends)('consent API on %s', (backend) => {
     expect((await post(collector, '/v1/consent/events/batch', { events: [] })).statusCode).toBe(400);
   });
 
+  it('disables a notice version for new grants without deleting it', async () => {
+    const notice = await post(officer, '/v1/consent/notices', { noticeKey: 'retired', language: 'en', content: 'Old text', purposes: ['marketing.advertising.lookalike'], recipients: ['ocean-engine'] });
+    const id = notice.json().id;
+    expect((await post(reader, `/v1/consent/notices/${id}/disable`, {})).statusCode).toBe(403);
+    expect((await post(officer, `/v1/consent/notices/${id}/disable`, {})).statusCode).toBe(204);
+    expect((await post(officer, '/v1/consent/notices/00000000-0000-4000-8000-000000000000/disable', {})).statusCode).toBe(404);
+    const refused = await grant('member-9', { clientEventId: 'retired-1', noticeId: id });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('ACCORD_ERR_CONSENT_NOTICE_DISABLED');
+  });
+
   it('seals a signed checkpoint and verifies the log against it for the privacy officer', async () => {
     expect((await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).statusCode).toBe(404);
     const sealed = await post(officer, '/v1/consent/checkpoints', {});
