@@ -15,7 +15,8 @@ import { ApiError } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    scope?: Scope;
+    /** The scope the route needs, or scopes of which any one will do. */
+    scope?: Scope | readonly Scope[];
   }
   interface FastifyRequest {
     principal?: ApiKeyPrincipal;
@@ -44,7 +45,8 @@ export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Databas
     if (!key) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
     const principal = await keys.authenticate(key);
     if (!principal) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'the API key is not valid');
-    if (!grants(principal.scopes, needed)) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this endpoint needs the scope ${needed}`);
+    const acceptable: readonly Scope[] = typeof needed === 'string' ? [needed] : needed;
+    if (!acceptable.some((scope) => grants(principal.scopes, scope))) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this endpoint needs the scope ${acceptable.join(' or ')}`);
     request.principal = principal;
   });
 });

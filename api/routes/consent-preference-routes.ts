@@ -194,7 +194,7 @@ export const consentPreferenceRoutes: FastifyPluginAsyncZod<{ db: Kysely<Databas
   app.get(
     '/v1/consent/reports/consent-rates',
     {
-      config: { scope: 'consent:read' },
+      config: { scope: ['consent:read', 'privacy:admin'] },
       schema: {
         tags: ['consent analytics'],
         summary: 'Notices served and people who gave, refused and withdrew consent, per purpose, channel and notice version',

@@ -4,6 +4,7 @@
  * Resubmitting the same client event id returns the stored event instead of appending a copy.
  */
 
+import { checkClientTime } from '../../consent/collection-time.ts';
 import { ConsentError } from '../../consent/consent-errors.ts';
 import { consentEventRecord, grantingKinds, type ConsentEvent, type EventKind, type Regime } from '../../consent/consent-event.ts';
 import { decideState, type ConsentDecision } from '../../consent/decide-state.ts';
@@ -39,8 +40,6 @@ export interface RecordedEvent {
   decision: ConsentDecision | undefined;
 }
 
-/** Clocks of collection points drift; beyond this a future collection time is refused. */
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const MAX_EVIDENCE_KEYS = 16;
 const MAX_EVIDENCE_VALUE = 512;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -97,9 +96,7 @@ async function validate(catalogue: CatalogueLookups, input: ConsentEventInput, r
       purpose.requiresNamedRecipient ? `purpose ${purpose.key} needs consent per named recipient` : `purpose ${purpose.key} takes no recipient`,
     );
   }
-  if (input.collectedAt.getTime() > receivedAt.getTime() + MAX_CLOCK_SKEW_MS) {
-    throw new ConsentError('ACCORD_ERR_CONSENT_COLLECTED_AT', 'collectedAt is in the future');
-  }
+  checkClientTime('collectedAt', input.collectedAt, receivedAt);
   const granting = grantingKinds.has(input.kind);
   if (input.subjectIsMinor && input.kind === 'given') {
     throw new ConsentError('ACCORD_ERR_CONSENT_MINOR', "a minor's own grant does not count; record the guardian's (guardian_given)");

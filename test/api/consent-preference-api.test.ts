@@ -157,6 +157,10 @@ describe.each(storageBackends)('preference API on %s', (backend) => {
     expect(report.json().rows).toEqual([
       { purpose: 'marketing.sms', channel: 'app', noticeId, noticeKey: 'marketing', noticeVersion: 1, language: 'zh-CN', served: 4, given: 2, refused: 0, withdrawn: 0, consentRate: 0.5 },
     ]);
+    // The privacy officer may read it too; a collection point may not.
+    const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    expect((await send('GET', officer, `/v1/consent/reports/consent-rates?${range}`)).json()).toEqual(report.json());
+    expect((await send('GET', collector, `/v1/consent/reports/consent-rates?${range}`)).statusCode).toBe(403);
     const backwards = await send('GET', reader, `/v1/consent/reports/consent-rates?from=${encodeURIComponent(to)}&to=${encodeURIComponent(from)}`);
     expect(backwards.statusCode).toBe(400);
     expect(backwards.json().code).toBe('ACCORD_ERR_CONSENT_REPORT_RANGE');
