@@ -11,6 +11,7 @@ import { decideState, type ConsentDecision } from '../../consent/decide-state.ts
 import { chainLink, GENESIS_LINK } from '../../crypto/hash-chain.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import type { Purpose } from '../../consent/purpose.ts';
+import { assertNotSuppressed } from '../privacy/suppression.ts';
 import { consentChangePayload } from './consent-change.ts';
 import { cascadedWithdrawals } from './denial-cascade.ts';
 import { findNotice, laterVersionsOf, supersedingAt, type Notice } from './notices.ts';
@@ -167,6 +168,9 @@ export async function recordConsentEvents(trx: TenantTransaction, inputs: readon
       retentionDays,
     });
   }
+
+  // An erased person stays erased: no grant brings them back (withdrawals are still recorded).
+  await assertNotSuppressed(trx, [...new Set(drafts.filter((draft) => grantingKinds.has(draft.kind)).map((draft) => draft.subject))]);
 
   // Already recorded, in an earlier call or earlier in this batch: same content is a duplicate.
   const stored = await storedEvents(trx, drafts);

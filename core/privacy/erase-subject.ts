@@ -1,0 +1,104 @@
+/**
+ * Erasure (PIPL Art. 47, GDPR Art. 17, CCPA §1798.105) in one transaction:
+ * 1. every consent the subject still grants is withdrawn by a ledger event (channel privacy_request,
+ *    source the request id): the proof that processing stopped, kept because it names only the
+ *    opaque subject reference;
+ * 2. the vault's payloads are deleted and the subject's key is shredded;
+ * 3. suppression tombstones for the subject and for the hashed identifiers given are added, so the
+ *    person is not brought back by a later import or audience sync;
+ * 4. a `subject.erased` job is queued (outbox) with the tombstones and the recipients the person's
+ *    data went to, so audiences and ad-platform connectors remove them and recipients are notified.
+ * Running it again for the same subject changes nothing and queues nothing.
+ */
+import { ConsentError } from '../../consent/consent-errors.ts';
+import type { Regime } from '../../consent/consent-event.ts';
+import { identifierTombstone, subjectTombstone, type HashedIdentifier } from '../../consent/suppression-hash.ts';
+import { recordConsentEvent } from '../consent/record-consent-event.ts';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { disclosedRecipients } from './disclosures.ts';
+import type { PrivacyRequest } from './privacy-requests.ts';
+import type { SubjectVault } from './subject-vault.ts';
+import { addTombstones, type Tombstone } from './suppression.ts';
+
+export const SUBJECT_ERASED_JOB = 'subject.erased';
+const MAX_IDENTIFIERS = 50;
+
+export interface SubjectErasedPayload {
+  readonly requestId: string;
+  /** Hex tombstone of the subject reference. */
+  readonly subjectTombstone: string;
+  /** Hex tombstones of the subject and of each hashed identifier given. */
+  readonly tombstones: string[];
+  /** Named recipients the subject consented to sharing with, and every recipient in the disclosure log. */
+  readonly recipients: string[];
+}
+
+export interface ErasureOutcome {
+  readonly withdrawnSeqs: number[];
+  readonly fieldsDeleted: number;
+  readonly keyShredded: boolean;
+  readonly tombstonesAdded: number;
+  readonly recipients: string[];
+  readonly jobId: string | null;
+  /** Nothing was left to erase: an earlier erasure already did it all. */
+  readonly alreadyErased: boolean;
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+export async function eraseSubject(
+  trx: TenantTransaction,
+  vault: SubjectVault,
+  request: Pick<PrivacyRequest, 'id' | 'subject'>,
+  identifiers: readonly HashedIdentifier[],
+  now = new Date(),
+): Promise<ErasureOutcome> {
+  if (identifiers.length > MAX_IDENTIFIERS) throw new ConsentError('ACCORD_ERR_CONSENT_INVALID', `at most ${MAX_IDENTIFIERS} identifiers per erasure`);
+  const subject = request.subject;
+  const subjectHash = subjectTombstone(trx.tenantId, subject);
+  const tombstones = new Map<string, Tombstone>([[hex(subjectHash), { hash: subjectHash, kind: 'subject' }]]);
+  for (const identifier of identifiers) {
+    const hash = identifierTombstone(trx.tenantId, identifier);
+    tombstones.set(hex(hash), { hash, kind: identifier.type });
+  }
+
+  const granted = await trx
+    .selectFrom('consent_state')
+    .select(['purpose', 'recipient', 'regime', 'decided_by_seq', 'decided_at'])
+    .where('subject', '=', subject)
+    .where('granted', '=', true)
+    .orderBy('decided_by_seq')
+    .execute();
+  const withdrawnSeqs: number[] = [];
+  for (const state of granted) {
+    const recorded = await recordConsentEvent(
+      trx,
+      {
+        // Derived from the request and the grant it ends, so a retried erasure appends nothing twice.
+        clientEventId: `erasure:${request.id}:${state.decided_by_seq}`,
+        subject,
+        purpose: state.purpose,
+        recipient: state.recipient,
+        regime: state.regime as Regime,
+        kind: 'withdrawn',
+        channel: 'privacy_request',
+        source: request.id,
+        evidence: { privacyRequestId: request.id },
+        // Never earlier than the grant it ends: an older withdrawal would not decide the state.
+        collectedAt: new Date(Math.max(now.getTime(), state.decided_at.getTime())),
+      },
+      now,
+    );
+    if (!recorded.duplicate) withdrawnSeqs.push(recorded.seq);
+  }
+
+  const recipients = [...new Set([...granted.map((state) => state.recipient).filter((r) => r !== ''), ...(await disclosedRecipients(trx, subject))])].sort();
+  const { fieldsDeleted, keyShredded } = await vault.shred(trx, subject);
+  const tombstonesAdded = await addTombstones(trx, [...tombstones.values()], request.id);
+
+  const alreadyErased = withdrawnSeqs.length === 0 && fieldsDeleted === 0 && !keyShredded && tombstonesAdded === 0;
+  const payload: SubjectErasedPayload = { requestId: request.id, subjectTombstone: hex(subjectHash), tombstones: [...tombstones.keys()], recipients };
+  const jobId = alreadyErased ? null : await enqueueJob(trx, SUBJECT_ERASED_JOB, payload);
+  return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased };
+}
