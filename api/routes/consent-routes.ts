@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { eventKinds, regimes } from '../../consent/consent-event.ts';
+import { mergeConsentSubjects } from '../../core/consent/merge-consent-subjects.ts';
 import { PointGate } from '../../core/consent/point-gate.ts';
 import { disableNotice, findNotice, publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
@@ -156,6 +157,25 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
       const recorded = await inCallerTenant(db, request, (trx) => recordConsentEvents(trx, request.body.events));
       return reply.code(201).send({ results: recorded.map(({ seq, duplicate }) => ({ seq, duplicate })) });
     },
+  );
+
+  app.post(
+    '/v1/consent/subject-merges',
+    {
+      config: { scope: 'consent:write' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Two subject references are one person: the survivor takes the most restrictive consent of both',
+        body: z.object({ mergeId: text(200), survivor: text(200), absorbed: text(200) }),
+        response: { 200: z.object({ restricted: z.number() }) },
+      },
+    },
+    async (request) =>
+      inCallerTenant(db, request, async (trx) => {
+        const outcome = await mergeConsentSubjects(trx, { ...request.body, at: new Date() });
+        await recordAuditEvent(trx, { actor: actorOf(request), action: 'consent.subjects.merged', targetType: 'subject_merge', targetId: request.body.mergeId, details: { restricted: outcome.restricted } });
+        return outcome;
+      }),
   );
 
   app.post(

@@ -119,6 +119,16 @@ describe.each(storageBackends)('consent API on %s', (backend) => {
     expect(refused.json().code).toBe('ACCORD_ERR_CONSENT_NOTICE_DISABLED');
   });
 
+  it('merges two references of one person into the most restrictive state', async () => {
+    await grant('merge-device');
+    await grant('merge-email', { clientEventId: 'merge-email-given' });
+    await grant('merge-email', { clientEventId: 'merge-email-withdrawn', kind: 'withdrawn', noticeId: undefined, collectedAt: new Date(Date.now() + 2_000).toISOString() });
+    const merged = await post(collector, '/v1/consent/subject-merges', { mergeId: 'one-id-7', survivor: 'merge-device', absorbed: 'merge-email' });
+    expect(merged.json()).toEqual({ restricted: 1 });
+    const check = await post(reader, '/v1/consent/check', { subject: 'merge-device', purpose: 'marketing.advertising.lookalike', recipient: 'ocean-engine', regime: 'pipl' });
+    expect(check.json()).toMatchObject({ allowed: false, reason: 'denied' });
+  });
+
   it('seals a signed checkpoint and verifies the log against it for the privacy officer', async () => {
     expect((await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).statusCode).toBe(404);
     const sealed = await post(officer, '/v1/consent/checkpoints', {});
