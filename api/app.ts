@@ -16,6 +16,7 @@ import { auth, presentedKeyId } from './plugins/auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
 import { consentImportRoutes } from './routes/consent-import-routes.ts';
 import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
 import { consentReceiptRoutes } from './routes/consent-receipt-routes.ts';
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes, { db: deps.db });
   const consentDeps = { db: deps.db, identity: deps.identity, masterKey: deps.masterKey };
   await app.register(consentRoutes, consentDeps);
+  await app.register(consentCollectionRoutes, consentDeps);
   await app.register(consentPreferenceRoutes, consentDeps);
   await app.register(privacyRequestRoutes, consentDeps);
   await app.register(consentImportRoutes, consentDeps);

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { eventKinds, regimes } from '../../consent/consent-event.ts';
+import { regimes } from '../../consent/consent-event.ts';
 import { mergeConsentSubjects } from '../../core/consent/merge-consent-subjects.ts';
 import { PointGate } from '../../core/consent/point-gate.ts';
 import { disableNotice, findNotice, publishNotice } from '../../core/consent/notices.ts';
@@ -19,6 +19,7 @@ import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { recordAuditEvent } from '../../core/audit/audit-log.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
+import { eventBody } from './consent-event-body.ts';
 
 const text = (max: number) => z.string().min(1).max(max);
 const regime = z.enum(regimes);
@@ -36,20 +37,6 @@ const purposeBody = z.object({
   publicDisclosure: z.boolean().default(false),
 });
 
-const eventBody = z.object({
-  clientEventId: text(200),
-  subject: text(200),
-  purpose: text(200),
-  recipient: text(200).optional(),
-  regime,
-  kind: z.enum(eventKinds),
-  noticeId: z.uuid().optional(),
-  channel: text(100),
-  source: text(200),
-  evidence: z.record(z.string().max(100), z.string()).optional(),
-  collectedAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-  subjectIsMinor: z.boolean().optional(),
-});
 
 export const checkpoint = z.object({ treeSize: z.number(), rootHash: z.string(), body: z.string(), signature: z.string(), signedAt: z.string() });
 
