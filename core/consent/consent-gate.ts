@@ -62,6 +62,9 @@ export class ConsentGate {
     const head = (await trx.selectFrom('consent_chain_heads').select('seq').executeTakeFirst())?.seq ?? 0;
     if (head === projection.seq) return projection;
     // Rows decided after what the projection holds; a first load takes them all, in key order pages.
+    // No upper bound at `head`: under READ COMMITTED a row changed by a later commit must still be
+    // read (its newer value), never skipped, or a denial could go missing; the next refresh applies
+    // it again, which is harmless.
     let afterKey = -1;
     for (;;) {
       const rows = await trx
@@ -71,7 +74,6 @@ export class ConsentGate {
         .where('recipient', '=', recipient)
         .where('regime', '=', regime)
         .where('decided_by_seq', '>', projection.seq)
-        .where('decided_by_seq', '<=', head)
         .where('subject_key', '>', afterKey)
         .orderBy('subject_key')
         .limit(LOAD_PAGE)
