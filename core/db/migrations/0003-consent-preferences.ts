@@ -5,6 +5,7 @@
  * security; the history, the contact log and the impressions refuse UPDATE and DELETE.
  */
 import { sql, type Kysely } from 'kysely';
+import { isolateTenants, makeAppendOnly } from './tenant-table-ddl.ts';
 
 const tenantTables = ['consent_preference_changes', 'consent_preferences', 'consent_contact_log', 'consent_notice_impressions'];
 const appendOnlyTables = ['consent_preference_changes', 'consent_contact_log', 'consent_notice_impressions'];
@@ -67,19 +68,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // The consent-rate report counts the decisions that cite a notice, by collection time.
   await sql`create index consent_events_notice on consent_events (tenant_id, collected_at) where notice_id is not null`.execute(db);
 
+  await isolateTenants(db, tenantTables);
   for (const table of tenantTables) {
-    const t = sql.table(table);
-    await sql`alter table ${t} enable row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${t}
-        using (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
     const writes = appendOnlyTables.includes(table) ? sql`select, insert` : sql`select, insert, update`;
-    await sql`grant ${writes} on ${t} to accord_tenant`.execute(db);
+    await sql`grant ${writes} on ${sql.table(table)} to accord_tenant`.execute(db);
   }
-  for (const table of appendOnlyTables) {
-    await sql`
-      create trigger append_only before update or delete on ${sql.table(table)}
-        for each row execute function reject_change()`.execute(db);
-  }
+  await makeAppendOnly(db, appendOnlyTables);
 }

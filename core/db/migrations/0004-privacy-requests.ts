@@ -5,6 +5,7 @@
  * log of which recipient was sent whose data. All are tenant tables under row-level security.
  */
 import { sql, type Kysely } from 'kysely';
+import { isolateTenants, makeAppendOnly } from './tenant-table-ddl.ts';
 
 const tenantTables = ['subject_keys', 'subject_personal_data', 'privacy_requests', 'privacy_request_trail', 'suppression_tombstones', 'subject_disclosures'];
 const appendOnlyTables = ['privacy_request_trail', 'suppression_tombstones', 'subject_disclosures'];
@@ -91,22 +92,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create index subject_disclosures_subject on subject_disclosures (tenant_id, subject, id)`.execute(db);
 
-  for (const table of tenantTables) {
-    const t = sql.table(table);
-    await sql`alter table ${t} enable row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${t}
-        using (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
-  }
+  await isolateTenants(db, tenantTables);
   await sql`grant select, insert, delete on subject_keys to accord_tenant`.execute(db);
   await sql`grant select, insert, update, delete on subject_personal_data to accord_tenant`.execute(db);
   // Requests are evidence of how a right was honoured: they change status, they are not deleted.
   await sql`grant select, insert, update on privacy_requests to accord_tenant`.execute(db);
   await sql`grant select, insert on privacy_request_trail, suppression_tombstones, subject_disclosures to accord_tenant`.execute(db);
-  for (const table of appendOnlyTables) {
-    await sql`
-      create trigger append_only before update or delete on ${sql.table(table)}
-        for each row execute function reject_change()`.execute(db);
-  }
+  await makeAppendOnly(db, appendOnlyTables);
 }

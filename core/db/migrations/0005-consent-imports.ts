@@ -5,6 +5,7 @@
  * rows, columns and reasons, never subject values, so erasure leaves nothing personal here.
  */
 import { sql, type Kysely } from 'kysely';
+import { isolateTenants } from './tenant-table-ddl.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -50,14 +51,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create index consent_import_issues_rows on consent_import_issues (tenant_id, import_id, row)`.execute(db);
 
-  for (const table of ['consent_imports', 'consent_import_issues']) {
-    const t = sql.table(table);
-    await sql`alter table ${t} enable row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${t}
-        using (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
-  }
+  await isolateTenants(db, ['consent_imports', 'consent_import_issues']);
   await sql`grant select, insert, update on consent_imports to accord_tenant`.execute(db);
   // Issues of rows past the last committed chunk are dropped when an import resumes.
   await sql`grant select, insert, delete on consent_import_issues to accord_tenant`.execute(db);

@@ -5,6 +5,7 @@
  * mapping is a new version, never an edit.
  */
 import { sql, type Kysely } from 'kysely';
+import { isolateTenants, makeAppendOnly } from './tenant-table-ddl.ts';
 
 const tenantTables = ['consent_signal_mapping_versions', 'consent_signal_mappings', 'consent_signals'];
 
@@ -52,16 +53,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create index consent_signals_subject on consent_signals (tenant_id, subject, received_at)`.execute(db);
 
-  for (const table of tenantTables) {
-    const t = sql.table(table);
-    await sql`alter table ${t} enable row level security`.execute(db);
-    await sql`
-      create policy tenant_isolation on ${t}
-        using (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)
-        with check (tenant_id = nullif(current_setting('accord.tenant_id', true), '')::uuid)`.execute(db);
-    await sql`grant select, insert on ${t} to accord_tenant`.execute(db);
-    await sql`
-      create trigger append_only before update or delete on ${t}
-        for each row execute function reject_change()`.execute(db);
-  }
+  await isolateTenants(db, tenantTables);
+  for (const table of tenantTables) await sql`grant select, insert on ${sql.table(table)} to accord_tenant`.execute(db);
+  await makeAppendOnly(db, tenantTables);
 }
