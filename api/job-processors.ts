@@ -2,6 +2,21 @@
  * The job processors this node runs, by job name. Each feature adds its processors here; this is
  * the only place they are wired to the runner.
  */
+import { SEAL_CONSENT_CHECKPOINT_JOB, sealConsentCheckpointJob } from '../core/consent/consent-checkpoint-schedule.ts';
+import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
+import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
+import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import type { JobProcessors } from '../core/jobs/job-runner.ts';
+import { SUBJECT_ERASED_JOB } from '../core/privacy/erase-subject.ts';
+import { notifyErasureRecipients } from '../core/privacy/notify-erasure-recipients.ts';
 
-export const jobProcessors: JobProcessors = {};
+export const jobProcessors: JobProcessors = {
+  [INVALIDATE_SUPERSEDED_CONSENTS_JOB]: invalidateSupersededConsents,
+  [SUBJECT_ERASED_JOB]: notifyErasureRecipients,
+};
+
+/** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
+export const nodeJobProcessors = (identity: NodeIdentity): JobProcessors => ({
+  ...jobProcessors,
+  [SEAL_CONSENT_CHECKPOINT_JOB]: sealConsentCheckpointJob(identity),
+});

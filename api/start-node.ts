@@ -14,7 +14,7 @@ import { createInProcessRunner } from '../core/jobs/in-process-runner.ts';
 import type { JobProcessors, JobRunner } from '../core/jobs/job-runner.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
 import { buildApp } from './app.ts';
-import { jobProcessors } from './job-processors.ts';
+import { nodeJobProcessors } from './job-processors.ts';
 import { createMetrics } from './plugins/metrics.ts';
 
 export interface NodeRoles {
@@ -43,7 +43,8 @@ const SHARED_DB_JOB_LEASE_MS = 10 * 60_000;
 export async function startNode(
   config: Config,
   roles: NodeRoles = { api: true, worker: true },
-  processors: JobProcessors = jobProcessors,
+  /** Defaults to every processor of this node (api/job-processors.ts). */
+  processors?: JobProcessors,
 ): Promise<RunningNode> {
   const database = await openDatabase(databaseTargetOf(config));
   // Undone last to first; close() may be called more than once.
@@ -61,15 +62,16 @@ export async function startNode(
     const metrics = createMetrics();
     const onOutcome = (name: string, outcome: string) => metrics.jobOutcomes.inc({ name, outcome });
     const abandonedAfterMs = database.target.kind === 'pglite' ? 0 : SHARED_DB_JOB_LEASE_MS;
+    const runs = processors ?? nodeJobProcessors(identity);
     const jobs = config.redisUrl
-      ? createBullmqRunner(db, processors, {
+      ? createBullmqRunner(db, runs, {
           redisUrl: config.redisUrl,
           concurrency: config.workerConcurrency,
           work: roles.worker,
           abandonedAfterMs,
           onOutcome,
         })
-      : createInProcessRunner(db, processors, { concurrency: config.workerConcurrency, abandonedAfterMs, onOutcome });
+      : createInProcessRunner(db, runs, { concurrency: config.workerConcurrency, abandonedAfterMs, onOutcome });
     cleanups.push(() => jobs.stop());
     if (!roles.worker && jobs.kind === 'in-process') {
       console.warn('accord: running without a worker and without REDIS_URL: queued jobs wait until a worker starts');

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/config.ts';
 import { consentCommand } from './consent-command.ts';
+import { consentImportCommand } from './consent-import-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
@@ -20,6 +21,9 @@ const usage = `usage: accord <command>
   tenants create <slug> [--name N] | tenants list
   keys create --scopes a,b [--tenant slug] [--name N] | keys list [--tenant slug] | keys revoke <id>
   consent verify [--tenant slug]  recompute the consent hash chain; exit 1 naming the first altered event
+  consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding gb18030] [--time-zone Z] [--tenant slug]
+                               import consent records; the same file again resumes or appends nothing
+  consent verify --subject ref [--tenant slug]  check one person's records against the signed checkpoint
   demo                         start a brand node and a media partner node and introduce them
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
@@ -45,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
     case 'tenants':
       return tenantsCommand(loadConfig(), rest);
     case 'consent':
+      if (rest[0] === 'import') return consentImportCommand(loadConfig(), rest.slice(1));
       return consentCommand(loadConfig(), rest);
     case 'demo':
       return demoCommand(rest);

@@ -4,6 +4,7 @@
  * the node to everything logged up to it; `verifyConsentLog` recomputes each stored tree head.
  */
 import { consentEventRecord } from '../../consent/consent-event.ts';
+import { consentLogOrigin } from '../../consent/consent-log-origin.ts';
 import { encodeCheckpoint, type Checkpoint } from '../../crypto/checkpoint.ts';
 import { leafHash, rootHash } from '../../crypto/merkle.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
@@ -21,8 +22,6 @@ export interface StoredCheckpoint {
   readonly signature: Uint8Array;
   readonly signedAt: Date;
 }
-
-export const consentLogOrigin = (nodeId: string, tenantId: string) => `accord/${nodeId}/${tenantId}/consent`;
 
 /** Leaf hashes of events 1..toSeq, in order. */
 export async function consentLeafHashes(trx: TenantTransaction, toSeq?: number): Promise<Uint8Array[]> {
