@@ -5,6 +5,8 @@
  * never happened, and one repeated by it (`2024-11-03 01:30` there) happened twice. Both are
  * refused rather than guessed (reference/consent.md, failure mode 11).
  */
+import { wallClockOf } from './wall-clock.ts';
+
 export type LocalTimeResult =
   | { ok: true; at: Date }
   | { ok: false; reason: 'invalid_time' | 'time_without_offset' | 'time_in_dst_gap' | 'time_ambiguous'; detail: string };
@@ -12,17 +14,6 @@ export type LocalTimeResult =
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(?:\s*(Z|[+-]\d{2}:?\d{2}))?$/i;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClockOf(instant: number, timeZone: string): number {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(timeZone, format);
-  }
-  const part = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, Number(p.value)]));
-  return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!) + (instant % 1000 + 1000) % 1000;
-}
 
 /** Parses `text`; a time without an offset is read in `timeZone` (an IANA name), if one is given. */
 export function parseCollectionTime(text: string, timeZone: string | undefined): LocalTimeResult {

@@ -3,6 +3,7 @@
  * nobody is contacted. The instant is converted to local time with Intl, so daylight-saving switches
  * are the time-zone database's business, not ours; a window may cross midnight (22:00–08:00).
  */
+import { wallClockOf } from './wall-clock.ts';
 import { ConsentError } from './consent-errors.ts';
 
 export interface QuietHours {
@@ -45,15 +46,10 @@ export function validateQuietHours(quietHours: QuietHours): QuietHours {
   return { timeZone, start: quietHours.start, end: quietHours.end };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** Minutes since local midnight of `at` in `timeZone`. */
 function localMinutes(at: Date, timeZone: string): number {
-  let format = formatters.get(timeZone);
-  if (!format) formatters.set(timeZone, (format = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
-  const parts = format.formatToParts(at);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value);
-  return part('hour') * 60 + part('minute');
+  const wall = new Date(wallClockOf(at.getTime(), timeZone));
+  return wall.getUTCHours() * 60 + wall.getUTCMinutes();
 }
 
 /** Whether `at` falls inside the window; start inclusive, end exclusive. */

@@ -5,10 +5,11 @@
  * at the head of the log when it started, so events appended meanwhile do not stretch it.
  */
 import type { Kysely } from 'kysely';
-import type { ConsentEvent, EventKind, Regime } from '../../consent/consent-event.ts';
+import type { ConsentEvent } from '../../consent/consent-event.ts';
 import { GENESIS_LINK } from '../../crypto/hash-chain.ts';
 import type { Database } from '../db/schema.ts';
 import { withTenant } from '../db/tenant-scope.ts';
+import { toConsentEvent } from './consent-log-reader.ts';
 
 export interface ExportFilter {
   /** Events recorded (received) at or after this instant. */
@@ -55,22 +56,7 @@ export async function* exportConsentEvents(db: Kysely<Database>, tenantId: strin
       yield {
         previousLink: row.seq === 1 ? GENESIS_LINK : row.previous_link,
         link: row.link,
-        event: {
-          tenantId: row.tenant_id,
-          seq: row.seq,
-          clientEventId: row.client_event_id,
-          subject: row.subject,
-          purpose: row.purpose,
-          recipient: row.recipient,
-          regime: row.regime as Regime,
-          kind: row.kind as EventKind,
-          noticeId: row.notice_id,
-          channel: row.channel,
-          source: row.source,
-          evidence: row.evidence as Record<string, string>,
-          collectedAt: row.collected_at,
-          receivedAt: row.received_at,
-        },
+        event: toConsentEvent(row),
       };
     }
     if (rows.length < pageSize) return;

@@ -5,12 +5,12 @@
  * events gets, so the answer is no existence oracle (failure mode 53).
  */
 import { consentEventRecord, type ConsentEvent } from '../../consent/consent-event.ts';
-import type { ConsentDecision } from '../../consent/decide-state.ts';
 import { inclusionProof } from '../../crypto/merkle.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { latestConsentCheckpoint, type CheckpointSigner, type StoredCheckpoint } from './consent-checkpoints.ts';
 import { toConsentEvent } from './consent-log-reader.ts';
 import { checkpointCovering } from './consent-proofs.ts';
+import { subjectConsentState, type CurrentDecision } from './subject-consent-state.ts';
 
 export interface ProvenEvent {
   readonly event: ConsentEvent;
@@ -18,12 +18,6 @@ export interface ProvenEvent {
   readonly record: Uint8Array;
   readonly leafHash: Uint8Array;
   readonly inclusionProof: Uint8Array[];
-}
-
-export interface CurrentDecision extends ConsentDecision {
-  readonly purpose: string;
-  readonly recipient: string;
-  readonly regime: string;
 }
 
 export interface SubjectHistory {
@@ -35,24 +29,7 @@ export interface SubjectHistory {
 
 export async function subjectConsentHistory(trx: TenantTransaction, signer: CheckpointSigner, subject: string): Promise<SubjectHistory> {
   const rows = await trx.selectFrom('consent_events').selectAll().where('subject', '=', subject).orderBy('seq').execute();
-  const stateRows = await trx
-    .selectFrom('consent_state')
-    .select(['purpose', 'recipient', 'regime', 'granted', 'decided_by_seq', 'decided_kind', 'decided_at', 'expires_at'])
-    .where('subject', '=', subject)
-    .orderBy('purpose')
-    .orderBy('recipient')
-    .orderBy('regime')
-    .execute();
-  const state = stateRows.map((row) => ({
-    purpose: row.purpose,
-    recipient: row.recipient,
-    regime: row.regime,
-    granted: row.granted,
-    decidedBySeq: row.decided_by_seq,
-    decidedKind: row.decided_kind as ConsentDecision['decidedKind'],
-    decidedAt: row.decided_at,
-    expiresAt: row.expires_at,
-  }));
+  const state = await subjectConsentState(trx, subject);
   if (rows.length === 0) return { checkpoint: await latestConsentCheckpoint(trx), events: [], state };
 
   const { checkpoint, leaves } = await checkpointCovering(trx, signer, rows.at(-1)!.seq);

@@ -5,6 +5,7 @@
  * A module that stores more about people adds its section to `subjectExportSections`.
  */
 import { sql } from 'kysely';
+import { subjectConsentState } from '../consent/subject-consent-state.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import type { SubjectVault } from './subject-vault.ts';
 
@@ -72,26 +73,7 @@ const consentEvents: ExportSection = {
     ),
 };
 
-const consentState = single('consentState', async (trx, subject) => {
-  const rows = await trx
-    .selectFrom('consent_state')
-    .select(['purpose', 'recipient', 'regime', 'granted', 'decided_by_seq', 'decided_kind', 'decided_at', 'expires_at'])
-    .where('subject', '=', subject)
-    .orderBy('purpose')
-    .orderBy('recipient')
-    .orderBy('regime')
-    .execute();
-  return rows.map((row) => ({
-    purpose: row.purpose,
-    recipient: row.recipient,
-    regime: row.regime,
-    granted: row.granted,
-    decidedBySeq: row.decided_by_seq,
-    decidedKind: row.decided_kind,
-    decidedAt: row.decided_at,
-    expiresAt: row.expires_at,
-  }));
-});
+const consentState = single('consentState', subjectConsentState);
 
 /** "Where was my data sent": recipients the subject consented to (still granted) ... */
 const consentedRecipients = single('consentedRecipients', async (trx, subject) => {
