@@ -13,7 +13,7 @@
 import { ConsentError } from '../../consent/consent-errors.ts';
 import type { Regime } from '../../consent/consent-event.ts';
 import { identifierTombstone, subjectTombstone, type HashedIdentifier } from '../../consent/suppression-hash.ts';
-import { recordConsentEvent } from '../consent/record-consent-event.ts';
+import { recordConsentEvents, type ConsentEventInput } from '../consent/record-consent-event.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { disclosedRecipients } from './disclosures.ts';
@@ -70,28 +70,34 @@ export async function eraseSubject(
     .where('granted', '=', true)
     .orderBy('decided_by_seq')
     .execute();
-  const withdrawnSeqs: number[] = [];
-  for (const state of granted) {
-    const recorded = await recordConsentEvent(
-      trx,
-      {
-        // Derived from the request and the grant it ends, so a retried erasure appends nothing twice.
-        clientEventId: `erasure:${request.id}:${state.decided_by_seq}`,
-        subject,
-        purpose: state.purpose,
-        recipient: state.recipient,
-        regime: state.regime as Regime,
-        kind: 'withdrawn',
-        channel: 'privacy_request',
-        source: request.id,
-        evidence: { privacyRequestId: request.id },
-        // Never earlier than the grant it ends: an older withdrawal would not decide the state.
-        collectedAt: new Date(Math.max(now.getTime(), state.decided_at.getTime())),
-      },
-      now,
-    );
-    if (!recorded.duplicate) withdrawnSeqs.push(recorded.seq);
-  }
+  const withdrawals: ConsentEventInput[] = granted.map((state) => ({
+    // Derived from the request and the grant it ends, so a retried erasure appends nothing twice.
+    clientEventId: `erasure:${request.id}:${state.decided_by_seq}`,
+    subject,
+    purpose: state.purpose,
+    recipient: state.recipient,
+    regime: state.regime as Regime,
+    kind: 'withdrawn',
+    channel: 'privacy_request',
+    source: request.id,
+    evidence: { privacyRequestId: request.id },
+    // Never earlier than the grant it ends: an older withdrawal would not decide the state.
+    collectedAt: new Date(Math.max(now.getTime(), state.decided_at.getTime())),
+  }));
+  // Opt-out purposes allow silence; an erased person is refused them explicitly.
+  const refusals = (await optOutPurposesWithoutDenial(trx, subject)).map(({ purpose, regime }): ConsentEventInput => ({
+    clientEventId: `erasure:${request.id}:opt-out:${purpose}:${regime}`,
+    subject,
+    purpose,
+    regime,
+    kind: 'refused',
+    channel: 'privacy_request',
+    source: request.id,
+    evidence: { privacyRequestId: request.id },
+    collectedAt: now,
+  }));
+  const recorded = await recordConsentEvents(trx, [...withdrawals, ...refusals], now);
+  const withdrawnSeqs = recorded.filter((event) => !event.duplicate).map((event) => event.seq);
 
   const recipients = [...new Set([...granted.map((state) => state.recipient).filter((r) => r !== ''), ...(await disclosedRecipients(trx, subject))])].sort();
   const { fieldsDeleted, keyShredded } = await vault.shred(trx, subject);
@@ -101,4 +107,18 @@ export async function eraseSubject(
   const payload: SubjectErasedPayload = { requestId: request.id, subjectTombstone: hex(subjectHash), tombstones: [...tombstones.keys()], recipients };
   const jobId = alreadyErased ? null : await enqueueJob(trx, SUBJECT_ERASED_JOB, payload);
   return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased };
+}
+
+/** Purposes processed on an opt-out basis in some regime (no named recipient) that the subject has not denied there. */
+async function optOutPurposesWithoutDenial(trx: TenantTransaction, subject: string): Promise<Array<{ purpose: string; regime: Regime }>> {
+  const purposes = await trx.selectFrom('consent_purposes').select(['key', 'legal_basis']).where('requires_named_recipient', '=', false).execute();
+  const denied = new Set(
+    (await trx.selectFrom('consent_state').select(['purpose', 'regime']).where('subject', '=', subject).where('recipient', '=', '').where('granted', '=', false).execute())
+      .map((row) => `${row.purpose}\0${row.regime}`),
+  );
+  return purposes.flatMap((purpose) =>
+    Object.entries(purpose.legal_basis as Record<Regime, string>)
+      .filter(([regime, basis]) => basis === 'opt_out' && !denied.has(`${purpose.key}\0${regime}`))
+      .map(([regime]) => ({ purpose: purpose.key, regime: regime as Regime })),
+  );
 }

@@ -189,6 +189,18 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
     expect(await inBrand((trx) => verifyConsentLog(trx))).toMatchObject({ ok: true });
   });
 
+  it('refuses opt-out purposes explicitly, so silence no longer allows processing an erased person', async () => {
+    const analytics: Purpose = { ...sms, key: 'analytics.usage', name: 'Usage analytics', legalBasis: { ccpa: 'opt_out', pipl: 'consent' } };
+    await inBrand((trx) => definePurpose(trx, analytics));
+    const gate = () => inBrand((trx) => checkConsent(trx, { subject: 'member-3', purpose: analytics.key, regime: 'ccpa', at: new Date() }));
+    expect(await gate()).toMatchObject({ allowed: true, reason: 'opt_out_default' });
+    await erase(await startedRequest('member-3'));
+    expect(await gate()).toMatchObject({ allowed: false, reason: 'denied' });
+    // Only the opt-out regime gets a refusal; PIPL is opt-in there and silence already denies.
+    const events = await t.db.selectFrom('consent_events').select(['purpose', 'regime', 'kind']).where('subject', '=', 'member-3').execute();
+    expect(events).toEqual([{ purpose: analytics.key, regime: 'ccpa', kind: 'refused' }]);
+  });
+
   it('refuses a raw identifier and then changes nothing', async () => {
     await grant('member-1', sms.key);
     await inBrand((trx) => vault.put(trx, 'member-1', 'contact.phone', '+8613800138000'));
