@@ -165,6 +165,34 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
       }),
   );
 
+  app.get(
+    '/v1/consent/changes',
+    {
+      config: { scope: 'consent:read' },
+      schema: {
+        tags: ['consent'],
+        summary: 'Consent events after a sequence number, in order: the feed downstream systems follow so a withdrawal reaches them',
+        querystring: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1_000) }),
+        response: {
+          200: z.object({
+            changes: z.array(z.object({ seq: z.number(), subject: z.string(), purpose: z.string(), recipient: z.string(), regime: z.string(), kind: z.string(), collectedAt: z.string() })),
+            /** Pass as `after` next time. */
+            next: z.number(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const rows = await inCallerTenant(db, request, (trx) =>
+        trx.selectFrom('consent_events').select(['seq', 'subject', 'purpose', 'recipient', 'regime', 'kind', 'collected_at']).where('seq', '>', request.query.after).orderBy('seq').limit(request.query.limit).execute(),
+      );
+      return {
+        changes: rows.map(({ collected_at, ...row }) => ({ ...row, collectedAt: collected_at.toISOString() })),
+        next: rows.at(-1)?.seq ?? request.query.after,
+      };
+    },
+  );
+
   app.post(
     '/v1/consent/check',
     {

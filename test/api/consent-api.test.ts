@@ -129,6 +129,18 @@ describe.each(storageBackends)('consent API on %s', (backend) => {
     expect(check.json()).toMatchObject({ allowed: false, reason: 'denied' });
   });
 
+  it('serves the change feed downstream systems follow, in order from a cursor', async () => {
+    await grant('feed-1', { clientEventId: 'feed-1-given' });
+    await grant('feed-1', { clientEventId: 'feed-1-withdrawn', kind: 'withdrawn', noticeId: undefined, collectedAt: new Date(Date.now() + 2_000).toISOString() });
+    const all = (await api.app.inject({ method: 'GET', url: '/v1/consent/changes?after=0&limit=10000', headers: bearer(reader) })).json();
+    const mine = all.changes.filter((change: { subject: string }) => change.subject === 'feed-1');
+    expect(mine.map((change: { kind: string }) => change.kind)).toEqual(['given', 'withdrawn']);
+    expect(all.next).toBe(all.changes.at(-1).seq);
+    const after = (await api.app.inject({ method: 'GET', url: `/v1/consent/changes?after=${mine[0].seq}&limit=1`, headers: bearer(reader) })).json();
+    expect(after.changes).toEqual([expect.objectContaining({ seq: mine[0].seq + 1 })]);
+    expect((await api.app.inject({ method: 'GET', url: '/v1/consent/changes', headers: bearer(collector) })).statusCode).toBe(403);
+  });
+
   it('seals a signed checkpoint and verifies the log against it for the privacy officer', async () => {
     expect((await api.app.inject({ url: '/v1/consent/checkpoints/latest', headers: bearer(reader) })).statusCode).toBe(404);
     const sealed = await post(officer, '/v1/consent/checkpoints', {});
