@@ -386,6 +386,8 @@ export interface Database {
   consent_signal_mapping_versions: ConsentSignalMappingVersionTable;
   consent_signal_mappings: ConsentSignalMappingTable;
   consent_signals: ConsentSignalTable;
+  // 0007 identifier tables:
+  // 0008 person and identity-graph tables:
 }
 
 export type Peer = Selectable<PeerTable>;

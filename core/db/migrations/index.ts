@@ -6,6 +6,8 @@ import * as consentPreferences from './0003-consent-preferences.ts';
 import * as privacyRequests from './0004-privacy-requests.ts';
 import * as consentImports from './0005-consent-imports.ts';
 import * as consentSignals from './0006-consent-signals.ts';
+import * as identifiers from './0007-identifiers.ts';
+import * as identityGraph from './0008-identity-graph.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004-privacy-requests': privacyRequests,
   '0005-consent-imports': consentImports,
   '0006-consent-signals': consentSignals,
+  '0007-identifiers': identifiers,
+  '0008-identity-graph': identityGraph,
 };
