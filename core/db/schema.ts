@@ -351,6 +351,176 @@ export interface ConsentImportIssueTable {
   client_event_id: string | null;
 }
 
+export interface PersonTable {
+  tenant_id: string;
+  id: Generated<number>;
+  subject: Generated<string>;
+  created_at: CreatedAt;
+  merged_into: number | null;
+}
+
+export interface IdentityLinkTable {
+  tenant_id: string;
+  identifier_id: number;
+  identifier_type: string;
+  person_id: number;
+  linked_at: CreatedAt;
+}
+
+export interface IdentityNoMergeTable {
+  tenant_id: string;
+  identifier_id: number;
+  reason: 'fan_out' | 'marked';
+  note: string | null;
+  marked_by: string;
+  marked_at: CreatedAt;
+}
+
+export interface IdentityCooccurrenceTable {
+  tenant_id: string;
+  shared_id: number;
+  primary_id: number;
+}
+
+export interface IdentitySeparationTable {
+  tenant_id: string;
+  person_id: number;
+  other_person_id: number;
+  split_event_id: number;
+}
+
+export interface IdentityEventTable {
+  tenant_id: string;
+  id: Generated<number>;
+  kind: 'merge' | 'split' | 'blocked' | 'marked';
+  person_id: number | null;
+  other_person_id: number | null;
+  identifier_ids: number[];
+  reason: string | null;
+  actor: string | null;
+  details: Json;
+  dedupe_key: string | null;
+  occurred_at: CreatedAt;
+}
+
+export interface IdentifierTable {
+  id: Generated<number>;
+  tenant_id: string;
+  type: string;
+  /** '' for types without a scope. */
+  scope: string;
+  lookup_hash: Uint8Array;
+  value_sealed: Uint8Array | null;
+  declared_hash: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PersonAttributeTable {
+  tenant_id: string;
+  person_id: number;
+  key: string;
+  value: Json;
+  source: string;
+  observed_at: Date;
+}
+
+export interface OrderTable {
+  tenant_id: string;
+  id: Generated<number>;
+  external_id: string;
+  person_id: number;
+  placed_at: Date;
+  channel: string;
+  status: 'paid' | 'refunded' | 'cancelled';
+  currency: string;
+  /** numeric(14,2) arrives as a string; write strings too, so no float rounding. */
+  amount: string;
+}
+
+export interface OrderItemTable {
+  tenant_id: string;
+  order_id: number;
+  line: number;
+  sku: string;
+  category: string | null;
+  quantity: number;
+  amount: string;
+}
+
+export interface BehaviourEventTable {
+  tenant_id: string;
+  id: Generated<number>;
+  external_id: string;
+  person_id: number;
+  type: string;
+  occurred_at: Date;
+  channel: string;
+  properties: ColumnType<unknown, string | undefined, string>;
+}
+
+// 0011 ingest runs (core/ingest/):
+export interface IngestRunTable {
+  id: Generated<string>;
+  tenant_id: string;
+  kind: 'members' | 'orders' | 'events';
+  content_hash: Uint8Array;
+  format: 'csv' | 'ndjson' | 'json';
+  encoding: 'utf-8' | 'gb18030';
+  mode: 'strict' | 'lenient';
+  status: 'running' | 'completed' | 'failed';
+  bytes: ColumnType<number, number | undefined, number>;
+  rows_read: Generated<number>;
+  applied: Generated<number>;
+  rejected: Generated<number>;
+  persons_created: Generated<number>;
+  persons_merged: Generated<number>;
+  last_committed_row: Generated<number>;
+  error: Json | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Date | null;
+}
+
+export interface IngestRunIssueTable {
+  id: Generated<number>;
+  tenant_id: string;
+  run_id: string;
+  row: number;
+  line: number | null;
+  column_number: number | null;
+  field: string | null;
+  reason: string;
+  detail: string;
+}
+
+export interface TagDefinitionTable {
+  tenant_id: string;
+  key: string;
+  kind: 'static' | 'rule' | 'sql';
+  value_type: 'boolean' | 'number' | 'text';
+  multi_valued: boolean;
+  description: string;
+  owner: string;
+  query: string | null;
+  rule: Json | null;
+  schedule_seconds: number | null;
+  last_computed_at: Date | null;
+  last_error: Json | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface TagValueTable {
+  tenant_id: string;
+  tag_key: string;
+  person_id: number;
+  value: Json;
+  source: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -387,7 +557,25 @@ export interface Database {
   consent_signal_mappings: ConsentSignalMappingTable;
   consent_signals: ConsentSignalTable;
   // 0007 identifier tables:
+  identifiers: IdentifierTable;
   // 0008 person and identity-graph tables:
+  // 0009 profile tables:
+  person_attributes: PersonAttributeTable;
+  orders: OrderTable;
+  order_items: OrderItemTable;
+  behaviour_events: BehaviourEventTable;
+  // 0010 tag tables:
+  persons: PersonTable;
+  identity_links: IdentityLinkTable;
+  identity_no_merge: IdentityNoMergeTable;
+  identity_cooccurrence: IdentityCooccurrenceTable;
+  identity_separations: IdentitySeparationTable;
+  identity_events: IdentityEventTable;
+  tag_definitions: TagDefinitionTable;
+  tag_values: TagValueTable;
+  // 0011 ingest run tables:
+  ingest_runs: IngestRunTable;
+  ingest_run_issues: IngestRunIssueTable;
 }
 
 export type Peer = Selectable<PeerTable>;
