@@ -3,6 +3,7 @@
  * database, and checked by every path that could bring an erased person back (consent grants,
  * ingest, audience egress).
  */
+import { sql } from 'kysely';
 import { ConsentError } from '../../consent/consent-errors.ts';
 import { subjectTombstone } from '../../consent/suppression-hash.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
@@ -18,6 +19,17 @@ export async function isSuppressed(trx: TenantTransaction, hashes: readonly Uint
   if (hashes.length === 0) return false;
   const hit = await trx.selectFrom('suppression_tombstones').select('kind').where('hash', 'in', hashes.map((hash) => Buffer.from(hash))).limit(1).executeTakeFirst();
   return hit !== undefined;
+}
+
+/** Which of these tombstone hashes are on the list (as hex), for batch paths that refuse item by item; one query. */
+export async function suppressedAmong(trx: TenantTransaction, hashes: readonly Uint8Array[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('suppression_tombstones')
+    .select('hash')
+    .where('hash', '=', sql<Uint8Array>`any(${hashes.map((hash) => Buffer.from(hash))}::bytea[])`)
+    .execute();
+  return new Set(rows.map((row) => Buffer.from(row.hash).toString('hex')));
 }
 
 /** Refuses work that would bring an erased subject back (ACCORD_ERR_CONSENT_SUPPRESSED); one query for many subjects. */
