@@ -23,10 +23,12 @@ import { consentReceiptRoutes } from './routes/consent-receipt-routes.ts';
 import { consentRoutes } from './routes/consent-routes.ts';
 import { consentSignalRoutes } from './routes/consent-signal-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { ingestRoutes } from './routes/ingest-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
 import { privacyRequestRoutes } from './routes/privacy-request-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
+import { tagRoutes } from './routes/tag-routes.ts';
 import { version } from './version.ts';
 
 export interface AppDeps {
@@ -107,5 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consentImportRoutes, consentDeps);
   await app.register(consentSignalRoutes, consentDeps);
   await app.register(consentReceiptRoutes, consentDeps);
+  await app.register(ingestRoutes, consentDeps);
+  await app.register(tagRoutes, consentDeps);
   return app;
 }

@@ -5,6 +5,7 @@
 import { consentErrorCodes } from '../consent/consent-errors.ts';
 import { coreErrorCodes } from '../core/errors.ts';
 import { importErrorCodes } from '../core/consent/import/import-errors.ts';
+import { tagErrorCodes } from '../core/tags/tag-errors.ts';
 
 export const apiErrorCodes = {
   ACCORD_ERR_VALIDATION: 'Request does not match the schema',
@@ -33,7 +34,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -78,6 +79,13 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_IMPORT_ROW: 422,
   ACCORD_ERR_IMPORT_HEADER: 422,
   ACCORD_ERR_IMPORT_OPTIONS: 409,
+  ACCORD_ERR_TAG_VALUE: 422,
+  ACCORD_ERR_TAG_UNKNOWN_PERSON: 422,
+  ACCORD_ERR_TAG_KIND: 409,
+  ACCORD_ERR_TAG_SQL_REFUSED: 422,
+  ACCORD_ERR_TAG_SQL_LIMIT: 422,
+  ACCORD_ERR_TAG_SQL_FAILED: 422,
+  ACCORD_ERR_TAG_SQL_RESULT: 422,
 };
 
 export function httpStatusOf(code: string): number | undefined {

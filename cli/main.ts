@@ -7,6 +7,7 @@ import { loadConfig } from '../core/config/config.ts';
 import { consentCommand } from './consent-command.ts';
 import { consentImportCommand } from './consent-import-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { importCommand } from './import-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { startCommand } from './start-command.ts';
@@ -24,6 +25,8 @@ const usage = `usage: accord <command>
   consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding gb18030] [--time-zone Z] [--tenant slug]
                                import consent records; the same file again resumes or appends nothing
   consent verify --subject ref [--tenant slug]  check one person's records against the signed checkpoint
+  import <members|orders|events> <file> [--lenient] [--format csv|ndjson] [--encoding gb18030] [--tenant slug]
+                               ingest first-party data; the same file again resumes or changes nothing
   demo                         start a brand node and a media partner node and introduce them
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
@@ -51,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
     case 'consent':
       if (rest[0] === 'import') return consentImportCommand(loadConfig(), rest.slice(1));
       return consentCommand(loadConfig(), rest);
+    case 'import':
+      return importCommand(loadConfig(), rest);
     case 'demo':
       return demoCommand(rest);
     default:

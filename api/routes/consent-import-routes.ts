@@ -3,9 +3,6 @@
  * ledger writer), their conflict reports, and the auditor's streaming export of the consent log.
  * The CSV and NDJSON body parsers exist only inside this plugin; the rest of the API stays JSON-only.
  */
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -17,20 +14,12 @@ import { importConsentRecords } from '../../core/consent/import/import-consent-r
 import type { Database } from '../../core/db/schema.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { csvLine, UTF8_BOM } from '../../core/files/csv-line.ts';
-import type { TextEncoding } from '../../core/files/text-file.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
-import { ApiError } from '../errors.ts';
+import { acceptFileUploads, encodingLabel, formatOfType, sendDownload, uploadedFile } from '../file-uploads.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
-import { spoolUpload, SpooledUpload } from '../spooled-upload.ts';
 
 /** Import files are larger than JSON bodies: this limit, not the API's body limit, applies to them. */
 export const IMPORT_MAX_BYTES = 256 * 1024 * 1024;
-
-const formatOfType: Record<string, 'csv' | 'ndjson'> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' };
-
-/** Encoding labels people use for the two encodings we read (GBK and GB2312 are subsets of GB18030). */
-const encodingOfLabel: Record<string, TextEncoding> = { 'utf-8': 'utf-8', utf8: 'utf-8', gb18030: 'gb18030', gbk: 'gb18030', gb2312: 'gb18030' };
-const encodingLabel = z.enum(Object.keys(encodingOfLabel) as [string, ...string[]]);
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -89,22 +78,8 @@ const exportJson = ({ event, previousLink, link }: ExportedEvent) =>
 
 const issueColumns = ['row', 'line', 'column', 'field', 'severity', 'reason', 'detail', 'client_event_id'];
 
-/** Streams a download, one generated chunk at a time. */
-function sendDownload(reply: FastifyReply, type: string, filename: string, body: AsyncIterable<string>): FastifyReply {
-  return reply.type(type).header('content-disposition', `attachment; filename="${filename}"`).send(Readable.from(body));
-}
-
 export const consentImportRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array }> = async (app, { db }) => {
-  for (const type of Object.keys(formatOfType)) {
-    app.addContentTypeParser(type, (request: FastifyRequest, payload: IncomingMessage) =>
-      spoolUpload(payload, request.routeOptions.bodyLimit ?? IMPORT_MAX_BYTES, request.headers['content-length']),
-    );
-  }
-  const removeUpload = async (request: FastifyRequest) => {
-    if (request.body instanceof SpooledUpload) await request.body.remove();
-  };
-  app.addHook('onResponse', removeUpload);
-  app.addHook('onRequestAbort', removeUpload);
+  acceptFileUploads(app, IMPORT_MAX_BYTES);
 
   app.post(
     '/v1/consent/imports',
@@ -127,14 +102,7 @@ export const consentImportRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; 
       },
     },
     async (request, reply) => {
-      const upload = request.body;
-      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const format = formatOfType[mediaType];
-      if (!(upload instanceof SpooledUpload) || !format) throw new ApiError('ACCORD_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv or application/x-ndjson');
-      const charset = /;\s*charset="?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-      const label = request.query.encoding ?? charset;
-      const encoding = label === undefined ? undefined : encodingOfLabel[label];
-      if (label !== undefined && !encoding) throw new ApiError('ACCORD_ERR_VALIDATION', `encoding ${label} is not read; use utf-8 or gb18030 (gbk)`);
+      const { upload, format, encoding } = uploadedFile(request, request.query.encoding);
       const result = await importConsentRecords(db, principalOf(request).tenantId, upload.path, {
         format,
         encoding,

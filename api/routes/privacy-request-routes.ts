@@ -8,6 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
 import { z } from 'zod';
 import { regimes } from '../../consent/consent-event.ts';
 import { checkActionAllowed, privacyRequestKinds, privacyRequestStatuses } from '../../consent/privacy-request.ts';
@@ -69,6 +70,7 @@ const toView = (request: PrivacyRequest, now = new Date()): z.output<typeof requ
 
 export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array }> = async (app, { db, masterKey }) => {
   const vault = new SubjectVault(masterKey);
+  const identifierKeys = new IdentifierKeys(masterKey);
   const exportSections = subjectExportSections(vault);
   const audit = (actor: string, action: string, request: PrivacyRequest, details: Record<string, unknown> = {}) => ({
     actor,
@@ -258,7 +260,7 @@ export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>;
       return inCallerTenant(db, request, async (trx) => {
         const found = await getPrivacyRequest(trx, request.params.id, true);
         checkActionAllowed(found, 'erasure');
-        const outcome = await eraseSubject(trx, vault, found, request.body.identifiers);
+        const outcome = await eraseSubject(trx, { vault, identifiers: identifierKeys }, found, request.body.identifiers);
         const { recipients, ...counts } = outcome;
         await appendTrail(trx, { requestId: found.id, actor, action: 'erasure_performed', details: { ...counts, recipientCount: recipients.length } });
         const completed = await transitionPrivacyRequest(trx, found.id, { to: 'completed' }, actor);

@@ -45,10 +45,13 @@ export async function scanTextFile(path: string): Promise<ScannedFile> {
   return { sha256: hash.digest(), bytes, detectedEncoding: bom || validUtf8 ? 'utf-8' : 'gb18030' };
 }
 
-/** The file as text chunks; invalid byte sequences decode to U+FFFD. */
-export async function* decodeTextFile(path: string, encoding: TextEncoding): AsyncGenerator<string> {
+/** The file as text chunks; invalid byte sequences decode to U+FFFD. `onBytes` hears how many bytes were read so far (for progress). */
+export async function* decodeTextFile(path: string, encoding: TextEncoding, onBytes?: (bytesRead: number) => void): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding);
+  let bytesRead = 0;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    bytesRead += chunk.length;
+    onBytes?.(bytesRead);
     const text = decoder.decode(chunk, { stream: true });
     if (text) yield text;
   }

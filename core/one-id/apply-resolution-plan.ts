@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { mergeConsentSubjects } from '../consent/merge-consent-subjects.ts';
+import { repointMergedProfiles } from './repoint-merged-profiles.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { createPersons } from './create-persons.ts';
 import { appendIdentityEvents, type IdentityEventInput } from './identity-events.ts';
@@ -39,6 +40,7 @@ export async function applyResolutionPlan(trx: TenantTransaction, plan: Resoluti
       update persons p set merged_into = m.survivor
         from unnest(${absorbed}::bigint[], ${survivors}::bigint[]) as m(absorbed, survivor)
        where p.id = m.absorbed or p.merged_into = m.absorbed`.execute(trx);
+    await repointMergedProfiles(trx, plan.merges);
   }
 
   if (plan.newLinks.length > 0) {

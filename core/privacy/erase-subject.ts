@@ -16,7 +16,9 @@ import { identifierTombstone, subjectTombstone, type HashedIdentifier } from '..
 import { recordConsentEvents, type ConsentEventInput } from '../consent/record-consent-event.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
+import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import { disclosedRecipients } from './disclosures.ts';
+import { erasePersonData, personIdOf, type PersonDataErased } from './erase-person-data.ts';
 import type { PrivacyRequest } from './privacy-requests.ts';
 import type { SubjectVault } from './subject-vault.ts';
 import { addTombstones, type Tombstone } from './suppression.ts';
@@ -43,13 +45,21 @@ export interface ErasureOutcome {
   readonly jobId: string | null;
   /** Nothing was left to erase: an earlier erasure already did it all. */
   readonly alreadyErased: boolean;
+  /** For a resolved person (`person:<id>`): the first-party rows deleted. */
+  readonly personData?: PersonDataErased;
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
+/** What erasure needs to open and shred: the subject vault, and the identifier keys for a person's identifiers. */
+export interface ErasureKeys {
+  readonly vault: SubjectVault;
+  readonly identifiers: IdentifierKeys;
+}
+
 export async function eraseSubject(
   trx: TenantTransaction,
-  vault: SubjectVault,
+  keys: ErasureKeys,
   request: Pick<PrivacyRequest, 'id' | 'subject'>,
   identifiers: readonly HashedIdentifier[],
   now = new Date(),
@@ -100,13 +110,17 @@ export async function eraseSubject(
   const withdrawnSeqs = recorded.filter((event) => !event.duplicate).map((event) => event.seq);
 
   const recipients = [...new Set([...granted.map((state) => state.recipient).filter((r) => r !== ''), ...(await disclosedRecipients(trx, subject))])].sort();
-  const { fieldsDeleted, keyShredded } = await vault.shred(trx, subject);
+  const { fieldsDeleted, keyShredded } = await keys.vault.shred(trx, subject);
+  const personId = personIdOf(subject);
+  const personData = personId === undefined ? undefined : await erasePersonData(trx, keys.identifiers, personId);
+  for (const tombstone of personData?.tombstones ?? []) tombstones.set(hex(tombstone.hash), tombstone);
   const tombstonesAdded = await addTombstones(trx, [...tombstones.values()], request.id);
 
-  const alreadyErased = withdrawnSeqs.length === 0 && fieldsDeleted === 0 && !keyShredded && tombstonesAdded === 0;
+  const personDataErased = personData ? Object.values(personData.erased).some((count) => count > 0) : false;
+  const alreadyErased = withdrawnSeqs.length === 0 && fieldsDeleted === 0 && !keyShredded && tombstonesAdded === 0 && !personDataErased;
   const payload: SubjectErasedPayload = { requestId: request.id, subjectTombstone: hex(subjectHash), tombstones: [...tombstones.keys()], recipients };
   const jobId = alreadyErased ? null : await enqueueJob(trx, SUBJECT_ERASED_JOB, payload);
-  return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased };
+  return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased, ...(personData ? { personData: personData.erased } : {}) };
 }
 
 /** Purposes processed on an opt-out basis in some regime (no named recipient) that the subject has not denied there. */

@@ -4,6 +4,7 @@ import type { ConsentError } from '../../consent/consent-errors.ts';
 import { canExtend, responseDueAt } from '../../consent/privacy-request-deadlines.ts';
 import { checkActionAllowed, checkTransition, type PrivacyRequestStatus } from '../../consent/privacy-request.ts';
 import { identifierTombstone, subjectTombstone } from '../../consent/suppression-hash.ts';
+import { canonicalJsonBytes } from '../../crypto/canonical-json.ts';
 
 const at = (iso: string) => new Date(iso);
 const codeOf = (work: () => unknown) => {
@@ -77,6 +78,14 @@ describe('suppression tombstones', () => {
     expect(Buffer.from(identifierTombstone(tenant, { type: 'email_sha256', hash: emailHash.toUpperCase() })).toString('hex')).toBe(
       sha256Hex(`{"kind":"email_sha256","tenant":"${tenant}","v":1,"value":"${emailHash}"}`),
     );
+  });
+
+  it('hash exactly the RFC 8785 form, escapes and all', () => {
+    for (const subject of ['member-1', 'wei "the" li\\', '张伟\u2028\u0007', 'emoji 😀 \u00e9']) {
+      expect(Buffer.from(subjectTombstone(tenant, subject)).toString('hex')).toBe(
+        createHash('sha256').update(canonicalJsonBytes({ v: 1, tenant, kind: 'subject', value: subject.normalize('NFC') })).digest('hex'),
+      );
+    }
   });
 
   it('are tenant-scoped, NFC-normalised, and refuse raw identifiers', () => {

@@ -89,7 +89,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index identity_events_person on identity_events (tenant_id, person_id)`.execute(db);
 
   await isolateTenants(db, tenantTables);
-  await sql`grant select, insert, update on persons, identity_links to accord_tenant`.execute(db);
+  await sql`grant select, insert, update on persons to accord_tenant`.execute(db);
+  // Erasure deletes a person's links along with their identifiers (core/privacy/erase-person-data.ts).
+  await sql`grant select, insert, update, delete on identity_links to accord_tenant`.execute(db);
   await sql`grant select, insert on identity_no_merge, identity_cooccurrence, identity_separations, identity_events to accord_tenant`.execute(db);
   await makeAppendOnly(db, ['identity_events']);
 }

@@ -8,6 +8,9 @@ import * as consentImports from './0005-consent-imports.ts';
 import * as consentSignals from './0006-consent-signals.ts';
 import * as identifiers from './0007-identifiers.ts';
 import * as identityGraph from './0008-identity-graph.ts';
+import * as profiles from './0009-profiles.ts';
+import * as tags from './0010-tags.ts';
+import * as ingestRuns from './0011-ingest-runs.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -18,4 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0006-consent-signals': consentSignals,
   '0007-identifiers': identifiers,
   '0008-identity-graph': identityGraph,
+  '0009-profiles': profiles,
+  '0010-tags': tags,
+  '0011-ingest-runs': ingestRuns,
 };

@@ -18,6 +18,7 @@ import { EXPORT_PAGE, subjectExportSections } from '../../../core/privacy/subjec
 import { ERASURE_NOTICE_ACTIVITY } from '../../../core/privacy/notify-erasure-recipients.ts';
 import { createPrivacyRequest, getPrivacyRequest, listPrivacyRequests, transitionPrivacyRequest, type PrivacyRequest } from '../../../core/privacy/privacy-requests.ts';
 import { SubjectVault } from '../../../core/privacy/subject-vault.ts';
+import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
 import { assertNotSuppressed, isSuppressed } from '../../../core/privacy/suppression.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
@@ -67,7 +68,7 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
       await transitionPrivacyRequest(trx, created.id, { to: 'verifying' }, 'officer');
       return transitionPrivacyRequest(trx, created.id, { to: 'in_progress', verification: { method: 'sms_otp', reference: 'otp-1' } }, 'officer');
     });
-  const erase = (request: PrivacyRequest, identifiers = [{ type: 'email_sha256', hash: emailHash }]) => inBrand((trx) => eraseSubject(trx, vault, request, identifiers));
+  const erase = (request: PrivacyRequest, identifiers = [{ type: 'email_sha256', hash: emailHash }]) => inBrand((trx) => eraseSubject(trx, { vault, identifiers: new IdentifierKeys(masterKey) }, request, identifiers));
 
   beforeEach(async () => {
     t = await openTestDatabase(backend);

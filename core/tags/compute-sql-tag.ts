@@ -1,0 +1,66 @@
+/**
+ * One run of an SQL tag: check the stored SQL again (the policy may have tightened since it was
+ * saved), run it in the sandbox, fit the rows to the tag, then in one transaction replace the
+ * tag's values and write the run's processing record. A refused run leaves the previous values in
+ * place and keeps the reason on the tag (last_error) for the analyst.
+ */
+import { AccordError, notFound } from '../errors.ts';
+import { recordProcessing } from '../audit/processing-records.ts';
+import { checkSqlTagQuery } from './sql-tag-policy.ts';
+import { collectSqlTagValues } from './sql-tag-result.ts';
+import { defaultSqlTagLimits, runSqlTagQuery, type InTenant, type SqlTagLimits } from './sql-tag-sandbox.ts';
+import { findTag, type TagDefinition } from './tag-definitions.ts';
+import { TagError } from './tag-errors.ts';
+import { assertLivePersons, replaceTagValues } from './tag-value-store.ts';
+
+export const SQL_TAG_ACTIVITY = 'tags.compute-sql';
+export const SQL_TAG_PURPOSE = 'profiling.tags';
+
+export interface SqlTagRun {
+  tag: string;
+  rows: number;
+  persons: number;
+  processingRecordId: string;
+}
+
+async function sqlTag(inTenant: InTenant, key: string): Promise<TagDefinition & { query: string }> {
+  const tag = await inTenant((trx) => findTag(trx, key));
+  if (!tag) throw notFound('tag');
+  if (tag.kind !== 'sql' || tag.query === null) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${key} is a ${tag.kind} tag, not an SQL tag`);
+  return { ...tag, query: tag.query };
+}
+
+export async function computeSqlTag(inTenant: InTenant, key: string, actor: string, limits: SqlTagLimits = defaultSqlTagLimits): Promise<SqlTagRun> {
+  const tag = await sqlTag(inTenant, key);
+  const startedAt = new Date();
+  try {
+    await checkSqlTagQuery(tag.query);
+    const rows = await runSqlTagQuery(inTenant, tag.query, limits);
+    const values = collectSqlTagValues({ valueType: tag.value_type, multiValued: tag.multi_valued }, rows);
+    return await inTenant(async (trx) => {
+      const current = await findTag(trx, key);
+      if (current?.query !== tag.query) throw new AccordError('ACCORD_ERR_CONFLICT', `tag ${key} changed while it was computed; run it again`);
+      await assertLivePersons(trx, [...values.keys()]);
+      await replaceTagValues(trx, key, values, `sql:${actor}`);
+      await trx.updateTable('tag_definitions').set({ last_computed_at: new Date(), last_error: null }).where('key', '=', key).execute();
+      const processingRecordId = await recordProcessing(trx, {
+        activity: SQL_TAG_ACTIVITY,
+        purpose: SQL_TAG_PURPOSE,
+        collaboration_id: null,
+        actor,
+        subjects_in: rows.length,
+        subjects_out: values.size,
+        started_at: startedAt,
+        finished_at: new Date(),
+        details: { tag: key },
+      });
+      return { tag: key, rows: rows.length, persons: values.size, processingRecordId };
+    });
+  } catch (error) {
+    if (error instanceof TagError) {
+      const lastError = JSON.stringify({ code: error.code, detail: error.message, ...error.extensions, at: new Date().toISOString() });
+      await inTenant((trx) => trx.updateTable('tag_definitions').set({ last_error: lastError }).where('key', '=', key).execute());
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Tag definitions: a key per tenant, its kind (static values set from outside, a rule, or an
+ * analyst's SQL), the shape of its values, and for computed tags how often they are recomputed.
+ * SQL is checked by the SQL-tag policy before it is stored, so a refused query never becomes a tag.
+ */
+import type { Selectable } from 'kysely';
+import type { TagDefinitionTable } from '../db/schema.ts';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { AccordError } from '../errors.ts';
+import { checkSqlTagQuery } from './sql-tag-policy.ts';
+import type { TagValueType } from './tag-value-type.ts';
+
+export type TagDefinition = Selectable<TagDefinitionTable>;
+
+export type TagDefinitionInput = {
+  key: string;
+  valueType: TagValueType;
+  multiValued: boolean;
+  description: string;
+  owner: string;
+} & ({ kind: 'static' } | { kind: 'sql'; query: string; scheduleSeconds: number | null });
+
+export async function defineTag(trx: TenantTransaction, input: TagDefinitionInput, createdBy: string): Promise<TagDefinition> {
+  if (input.kind === 'sql') await checkSqlTagQuery(input.query);
+  const row = await trx
+    .insertInto('tag_definitions')
+    .values({
+      tenant_id: trx.tenantId,
+      key: input.key,
+      kind: input.kind,
+      value_type: input.valueType,
+      multi_valued: input.multiValued,
+      description: input.description,
+      owner: input.owner,
+      query: input.kind === 'sql' ? input.query : null,
+      schedule_seconds: input.kind === 'sql' ? input.scheduleSeconds : null,
+      created_by: createdBy,
+    })
+    .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new AccordError('ACCORD_ERR_CONFLICT', `tag ${input.key} already exists`);
+  return row;
+}
+
+export function findTag(trx: TenantTransaction, key: string): Promise<TagDefinition | undefined> {
+  return trx.selectFrom('tag_definitions').selectAll().where('key', '=', key).executeTakeFirst();
+}
+
+export function listTags(trx: TenantTransaction): Promise<TagDefinition[]> {
+  return trx.selectFrom('tag_definitions').selectAll().orderBy('key').execute();
+}
