@@ -4,19 +4,28 @@
  * mission end to end.
  */
 import { parseArgs } from 'node:util';
+import { ingestMembers } from './demo/ingest-members.ts';
 import { introduceNodes } from './demo/introduce-nodes.ts';
 import { recordConsents } from './demo/record-consents.ts';
 import { startDemoNode, type DemoNode } from './demo/demo-node.ts';
 
-type DemoStep = { title: string; run(brand: DemoNode, partner: DemoNode, say: (line: string) => void): Promise<void> };
+interface DemoOptions {
+  /** Members in the generated first-party file. */
+  members: number;
+}
+
+type DemoStep = { title: string; run(brand: DemoNode, partner: DemoNode, say: (line: string) => void, options: DemoOptions): Promise<void> };
 
 const steps: DemoStep[] = [
   { title: 'introduce the nodes', run: introduceNodes },
   { title: 'record consents and ask the gate', run: recordConsents },
+  { title: 'ingest members and orders (one-ID)', run: (brand, _partner, say, options) => ingestMembers(brand, say, options.members) },
 ];
 
 export async function demoCommand(args: string[]): Promise<void> {
-  parseArgs({ args, options: {} });
+  const { values } = parseArgs({ args, options: { members: { type: 'string', default: '100000' } } });
+  const members = Number(values.members);
+  if (!Number.isInteger(members) || members < 1 || members > 1_000_000) throw new Error('--members must be an integer from 1 to 1,000,000');
   const say = (line: string) => console.log(`  ${line}`);
   const started: DemoNode[] = [];
   try {
@@ -28,7 +37,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     console.log(`started ${partner.name} at ${partner.url} (node ${partner.node.identity.nodeId})`);
     for (const [index, step] of steps.entries()) {
       console.log(`step ${index + 1}: ${step.title}`);
-      await step.run(brand, partner, say);
+      await step.run(brand, partner, say, { members });
     }
   } finally {
     for (const node of started.reverse()) await node.close();

@@ -27,7 +27,7 @@ const usage = `usage: accord <command>
   consent verify --subject ref [--tenant slug]  check one person's records against the signed checkpoint
   import <members|orders|events> <file> [--lenient] [--format csv|ndjson] [--encoding gb18030] [--tenant slug]
                                ingest first-party data; the same file again resumes or changes nothing
-  demo                         start a brand node and a media partner node and introduce them
+  demo [--members N]           two nodes: introduce them, record consents, ingest N generated members (default 100,000)
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
 

@@ -12,6 +12,8 @@ export interface DemoNode {
   readonly node: RunningNode;
   readonly url: string;
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** POSTs a file body of the given content type. */
+  upload<T>(path: string, contentType: string, body: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -24,20 +26,24 @@ export async function startDemoNode(partyName: string): Promise<DemoNode> {
   const tenant = await ensureTenant(node.database.db, DEFAULT_TENANT, partyName);
   const { token } = await createApiKey(node.database.db, { tenantId: tenant.id, name: 'demo', scopes: ['admin'] });
   const url = node.url!;
+  const send = async <T>(method: string, path: string, body: string | undefined, contentType: string): Promise<T> => {
+    const response = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${partyName}: ${method} ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  };
   return {
     name: partyName,
     node,
     url,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const response = await fetch(url + path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${partyName}: ${method} ${path} answered ${response.status}: ${text}`);
-      return JSON.parse(text) as T;
+      return send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json');
     },
+    upload: <T>(path: string, contentType: string, body: string) => send<T>('POST', path, body, contentType),
     async close() {
       await node.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { runAccord } from '../support/accord-process.ts';
 
 describe('accord demo', () => {
   it('starts a brand and a media partner node, introduces them, stops both and exits 0', async () => {
-    const result = await runAccord(['demo'], { LOG_LEVEL: 'warn' });
+    const result = await runAccord(['demo', '--members', '2000'], { LOG_LEVEL: 'warn' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/started Brand \(demo\) at http:\/\/127\.0\.0\.1:\d+/);
@@ -15,6 +15,9 @@ describe('accord demo', () => {
     expect(result.stdout).toContain('gate marketing.sms: 180 of 200 members allowed');
     expect(result.stdout).toMatch(/signed checkpoint of the consent log: 420 events, root [0-9a-f]{16}…/);
     expect(result.stdout).toContain('consent log verifies: true (420 events hash-chained, 1 signed checkpoint matches)');
+    // 2,000 members plus 61 repeat rows of the same people through another channel.
+    expect(result.stdout).toContain('members file: 2,061 rows → 2,000 persons after one-ID (2,061 applied, completed)');
+    expect(result.stdout).toMatch(/orders file: [\d,]+ orders attached to their members \(0 refused, completed\)/);
     expect(result.stdout.trim().split('\n').at(-1)).toBe('stopped 2 node(s)');
   });
 });
