@@ -27,6 +27,7 @@ import { ingestRoutes } from './routes/ingest-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
 import { privacyRequestRoutes } from './routes/privacy-request-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
+import { segmentRoutes } from './routes/segment-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { tagRoutes } from './routes/tag-routes.ts';
 import { version } from './version.ts';
@@ -111,5 +112,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consentReceiptRoutes, consentDeps);
   await app.register(ingestRoutes, consentDeps);
   await app.register(tagRoutes, consentDeps);
+  await app.register(segmentRoutes, consentDeps);
   return app;
 }

@@ -6,6 +6,7 @@ import { consentErrorCodes } from '../consent/consent-errors.ts';
 import { coreErrorCodes } from '../core/errors.ts';
 import { importErrorCodes } from '../core/consent/import/import-errors.ts';
 import { tagErrorCodes } from '../core/tags/tag-errors.ts';
+import { segmentErrorCodes } from '../core/segments/segment-errors.ts';
 
 export const apiErrorCodes = {
   ACCORD_ERR_VALIDATION: 'Request does not match the schema',
@@ -34,7 +35,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...segmentErrorCodes, ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -86,6 +87,11 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_TAG_SQL_LIMIT: 422,
   ACCORD_ERR_TAG_SQL_FAILED: 422,
   ACCORD_ERR_TAG_SQL_RESULT: 422,
+  ACCORD_ERR_TAG_RULE_INVALID: 422,
+  ACCORD_ERR_SEGMENT_RULE: 422,
+  ACCORD_ERR_SEGMENT_TOO_COSTLY: 422,
+  ACCORD_ERR_SEGMENT_TOO_LARGE: 422,
+  ACCORD_ERR_SEGMENT_KIND: 409,
 };
 
 export function httpStatusOf(code: string): number | undefined {

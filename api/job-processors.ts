@@ -9,12 +9,16 @@ import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import type { JobProcessors } from '../core/jobs/job-runner.ts';
 import { SUBJECT_ERASED_JOB } from '../core/privacy/erase-subject.ts';
 import { notifyErasureRecipients } from '../core/privacy/notify-erasure-recipients.ts';
+import { COMPUTE_RULE_TAG_JOB, computeRuleTagJob } from '../core/tags/compute-rule-tag-job.ts';
 import { COMPUTE_SQL_TAG_JOB, computeSqlTagJob } from '../core/tags/compute-sql-tag-job.ts';
+import { REFRESH_SEGMENT_JOB, refreshSegmentJob } from '../core/segments/refresh-segment-job.ts';
 
 export const jobProcessors: JobProcessors = {
   [INVALIDATE_SUPERSEDED_CONSENTS_JOB]: invalidateSupersededConsents,
   [SUBJECT_ERASED_JOB]: notifyErasureRecipients,
   [COMPUTE_SQL_TAG_JOB]: computeSqlTagJob,
+  [REFRESH_SEGMENT_JOB]: refreshSegmentJob,
+  [COMPUTE_RULE_TAG_JOB]: computeRuleTagJob,
 };
 
 /** All of them, with those that act as the node (sign with its key), once its identity is loaded. */

@@ -4,18 +4,17 @@
  * configured database, as the API does. Running it again with the same file resumes an import
  * that stopped, and appends nothing for one that finished.
  */
-import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT } from '../api/start-node.ts';
 import type { Config } from '../core/config/config.ts';
 import { importConsentRecords } from '../core/consent/import/import-consent-records.ts';
-import { textEncodings, type TextEncoding } from '../core/files/text-file.ts';
+import type { TextEncoding } from '../core/files/text-file.ts';
 import { findTenant } from '../core/tenancy/tenants.ts';
+import { fileOptionsOf } from './file-options.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
 const usage = 'usage: accord consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding utf-8|gb18030] [--time-zone IANA-zone] [--tenant slug]';
-const formatOfExtension: Record<string, 'csv' | 'ndjson'> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
 
 export async function consentImportCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -32,10 +31,7 @@ export async function consentImportCommand(config: Config, args: string[]): Prom
   });
   const [file, ...extra] = positionals;
   if (!file || extra.length > 0) throw new UsageError(usage);
-  const format = values.format ?? formatOfExtension[extname(file).toLowerCase()];
-  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`give --format csv or ndjson for ${file}\n${usage}`);
-  const encoding = values.encoding === 'gbk' ? 'gb18030' : values.encoding;
-  if (encoding !== undefined && !(textEncodings as readonly string[]).includes(encoding)) throw new UsageError(`--encoding is utf-8 or gb18030 (gbk)\n${usage}`);
+  const { format, encoding } = fileOptionsOf(file, values, usage);
 
   await withDatabase(config, async (db) => {
     const tenant = await findTenant(db, values.tenant);

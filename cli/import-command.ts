@@ -5,21 +5,20 @@
  * Running it again with the same file resumes a run that stopped and changes nothing for one that
  * completed.
  */
-import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT } from '../api/start-node.ts';
 import type { Config } from '../core/config/config.ts';
-import { textEncodings, type TextEncoding } from '../core/files/text-file.ts';
+import type { TextEncoding } from '../core/files/text-file.ts';
 import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';
 import { resolveMasterKey } from '../core/identity/master-key.ts';
 import { ingestKinds, type IngestKind } from '../core/ingest/ingest-columns.ts';
 import { ingestFile } from '../core/ingest/ingest-file.ts';
 import { findTenant } from '../core/tenancy/tenants.ts';
+import { fileOptionsOf } from './file-options.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
 const usage = 'usage: accord import <members|orders|events> <file> [--tenant slug] [--lenient] [--format csv|ndjson] [--encoding utf-8|gb18030]';
-const formatOfExtension: Record<string, 'csv' | 'ndjson'> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
 /** At most one progress line per this many milliseconds. */
 const PROGRESS_EVERY_MS = 1_000;
 
@@ -37,10 +36,7 @@ export async function importCommand(config: Config, args: string[]): Promise<voi
   const [kind, file, ...extra] = positionals;
   if (!kind || !file || extra.length > 0) throw new UsageError(usage);
   if (!(ingestKinds as readonly string[]).includes(kind)) throw new UsageError(`unknown kind "${kind}"\n${usage}`);
-  const format = values.format ?? formatOfExtension[extname(file).toLowerCase()];
-  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`give --format csv or ndjson for ${file}\n${usage}`);
-  const encoding = values.encoding === 'gbk' ? 'gb18030' : values.encoding;
-  if (encoding !== undefined && !(textEncodings as readonly string[]).includes(encoding)) throw new UsageError(`--encoding is utf-8 or gb18030 (gbk)\n${usage}`);
+  const { format, encoding } = fileOptionsOf(file, values, usage);
 
   await withDatabase(config, async (db) => {
     const tenant = await findTenant(db, values.tenant);

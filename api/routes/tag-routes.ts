@@ -1,6 +1,7 @@
 /**
  * Tags over HTTP: definitions, bulk values of static tags (the open API third parties use with
- * tags:read / tags:write keys), and runs of SQL tags through the job queue. An SQL tag reads the
+ * tags:read / tags:write keys), runs of SQL and rule tags through the job queue, and runs of the
+ * built-in tags (RFM, lifecycle, CLV). An SQL tag reads the
  * whole tenant's profile data, so defining one needs an admin key; a tags:write key can only set
  * static values and ask for a run of an SQL tag someone with admin rights wrote.
  */
@@ -11,6 +12,8 @@ import { recordAuditEvent } from '../../core/audit/audit-log.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { notFound } from '../../core/errors.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
+import { builtinTagOptionsSchema, computeBuiltinTags } from '../../core/tags/builtins/compute-builtin-tags.ts';
+import { enqueueRuleTagRun } from '../../core/tags/compute-rule-tag-job.ts';
 import { enqueueSqlTagRun } from '../../core/tags/compute-sql-tag-job.ts';
 import { MAX_STATIC_VALUES_PER_CALL, setStaticTagValues } from '../../core/tags/set-static-tag-values.ts';
 import { MAX_SQL_TAG_LENGTH } from '../../core/tags/sql-tag-policy.ts';
@@ -33,6 +36,8 @@ const common = {
 const definitionBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('static'), ...common }),
   z.object({ kind: z.literal('sql'), ...common, query: z.string().min(1).max(MAX_SQL_TAG_LENGTH), scheduleSeconds: z.number().int().min(60).max(2_592_000).nullable().default(null) }),
+  // The rule is checked in core (rule-language.ts) so its errors name the part of the rule at fault.
+  z.object({ kind: z.literal('rule'), ...common, rule: z.record(z.string(), z.unknown()), scheduleSeconds: z.number().int().min(60).max(2_592_000).nullable().default(null) }),
 ]);
 
 const tagView = z.object({
@@ -43,6 +48,7 @@ const tagView = z.object({
   description: z.string(),
   owner: z.string(),
   query: z.string().nullable(),
+  rule: z.unknown(),
   scheduleSeconds: z.number().nullable(),
   lastComputedAt: z.string().nullable(),
   lastError: z.unknown(),
@@ -57,6 +63,7 @@ const toView = (tag: TagDefinition): z.output<typeof tagView> => ({
   description: tag.description,
   owner: tag.owner,
   query: tag.query,
+  rule: tag.rule,
   scheduleSeconds: tag.schedule_seconds,
   lastComputedAt: tag.last_computed_at?.toISOString() ?? null,
   lastError: tag.last_error,
@@ -81,6 +88,7 @@ export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: 
         const defined = await defineTag(trx, request.body, actorOf(request));
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'tags.defined', targetType: 'tag', targetId: defined.key, details: { kind: defined.kind } });
         if (defined.kind === 'sql' && defined.schedule_seconds) await enqueueSqlTagRun(trx, defined.key);
+        if (defined.kind === 'rule' && defined.schedule_seconds) await enqueueRuleTagRun(trx, defined.key);
         return defined;
       });
       return reply.code(201).send(toView(tag));
@@ -157,17 +165,37 @@ export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: 
 
   app.post(
     '/v1/tags/:key/runs',
-    { config: { scope: 'tags:write' }, schema: { tags: ['tags'], summary: 'Queue a run of an SQL tag; follow it at /v1/jobs/{jobId}', params: keyParams, response: { 202: z.object({ jobId: z.uuid() }) } } },
+    { config: { scope: 'tags:write' }, schema: { tags: ['tags'], summary: 'Queue a run of an SQL or rule tag; follow it at /v1/jobs/{jobId}', params: keyParams, response: { 202: z.object({ jobId: z.uuid() }) } } },
     async (request, reply) => {
       const jobId = await inCallerTenant(db, request, async (trx) => {
         const tag = await findTag(trx, request.params.key);
         if (!tag) throw notFound('tag');
-        if (tag.kind !== 'sql') throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${tag.key} is a ${tag.kind} tag; only SQL tags run`);
-        const queued = await enqueueSqlTagRun(trx, tag.key);
+        if (tag.kind === 'static') throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${tag.key} is a static tag; only SQL and rule tags run`);
+        if (tag.kind === 'rule' && (tag.rule as Record<string, unknown> | null)?.builtin) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${tag.key} is a built-in tag; run POST /v1/tags/builtins/runs`);
+        const queued = tag.kind === 'sql' ? await enqueueSqlTagRun(trx, tag.key) : await enqueueRuleTagRun(trx, tag.key);
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'tags.run.queued', targetType: 'tag', targetId: tag.key, details: { jobId: queued } });
         return queued;
       });
       return reply.code(202).send({ jobId });
     },
+  );
+
+  app.post(
+    '/v1/tags/builtins/runs',
+    {
+      config: { scope: 'tags:write' },
+      schema: {
+        tags: ['tags'],
+        summary: 'Compute the built-in tags (RFM, lifecycle stage, CLV estimate) of the tenant now, in one transaction',
+        body: builtinTagOptionsSchema.prefault({}),
+        response: { 200: z.object({ persons: z.object({ rfm: z.number(), lifecycle: z.number(), clv: z.number() }), processingRecordId: z.string() }) },
+      },
+    },
+    async (request) =>
+      inCallerTenant(db, request, async (trx) => {
+        const run = await computeBuiltinTags(trx, { ...request.body, actor: actorOf(request) });
+        await recordAuditEvent(trx, { actor: actorOf(request), action: 'tags.builtins.computed', targetType: 'tag', targetId: 'builtins', details: run.persons });
+        return run;
+      }),
   );
 };

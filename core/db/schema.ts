@@ -521,6 +521,47 @@ export interface TagValueTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// 0012 segments (core/segments/):
+export interface SegmentTable {
+  tenant_id: string;
+  id: Generated<number>;
+  name: string;
+  kind: 'static' | 'dynamic' | 'imported';
+  rule: Json | null;
+  schedule_seconds: number | null;
+  member_count: Generated<number>;
+  import_report: Json | null;
+  last_refresh_id: number | null;
+  last_refreshed_at: Date | null;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface SegmentMemberTable {
+  tenant_id: string;
+  segment_id: number;
+  person_id: number;
+}
+
+export interface SegmentRefreshTable {
+  tenant_id: string;
+  id: Generated<number>;
+  segment_id: number;
+  trigger: string;
+  added: number;
+  removed: number;
+  member_count: number;
+  refreshed_at: CreatedAt;
+}
+
+export interface SegmentMembershipChangeTable {
+  tenant_id: string;
+  refresh_id: number;
+  segment_id: number;
+  person_id: number;
+  change: 'add' | 'remove';
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -576,6 +617,11 @@ export interface Database {
   // 0011 ingest run tables:
   ingest_runs: IngestRunTable;
   ingest_run_issues: IngestRunIssueTable;
+  // 0012 segment tables:
+  segments: SegmentTable;
+  segment_members: SegmentMemberTable;
+  segment_refreshes: SegmentRefreshTable;
+  segment_membership_changes: SegmentMembershipChangeTable;
 }
 
 export type Peer = Selectable<PeerTable>;

@@ -1,61 +1,13 @@
 /**
- * SQL tags through the job queue: `tags.compute-sql` runs one SQL tag of the job's tenant. A tag
- * with a schedule re-enqueues its next run (run_at in the future) when a run ends for good, unless
- * another run of the same tag is already queued; a per-tag advisory lock keeps a manual run and the
- * schedule from starting two chains. A refused query fails the job at once (retrying cannot help)
- * and, on a schedule, is tried again at the next interval, when the data may have changed.
+ * SQL tags through the job queue: `tags.compute-sql` runs one SQL tag of the job's tenant, and a
+ * scheduled SQL tag re-enqueues itself (core/tags/scheduled-tag-runs.ts).
  */
-import { sql } from 'kysely';
-import { z } from 'zod';
-import type { TenantTransaction } from '../db/tenant-scope.ts';
-import { AccordError } from '../errors.ts';
-import { enqueueJob } from '../jobs/enqueue-job.ts';
-import { UnrecoverableJobError, type JobProcessor } from '../jobs/job-runner.ts';
 import { computeSqlTag } from './compute-sql-tag.ts';
-import { findTag } from './tag-definitions.ts';
-import { TagError } from './tag-errors.ts';
+import { scheduledTagRuns } from './scheduled-tag-runs.ts';
 
 export const COMPUTE_SQL_TAG_JOB = 'tags.compute-sql';
 
-const payloadSchema = z.object({ tag: z.string().min(1).max(63) });
+const runs = scheduledTagRuns(COMPUTE_SQL_TAG_JOB, 'sql', (inTenant, key, actor) => computeSqlTag(inTenant, key, actor));
 
-const OPEN_STATUSES = ['pending', 'dispatched', 'running'] as const;
-
-async function lockTag(trx: TenantTransaction, key: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext(${`${trx.tenantId}/${COMPUTE_SQL_TAG_JOB}/${key}`}))`.execute(trx);
-}
-
-function openRuns(trx: TenantTransaction, key: string) {
-  return trx.selectFrom('jobs').select('id').where('name', '=', COMPUTE_SQL_TAG_JOB).where('status', 'in', OPEN_STATUSES).where(sql<string>`payload->>'tag'`, '=', key);
-}
-
-/** Queues a run now unless one is already waiting to start; returns that run's job id. */
-export async function enqueueSqlTagRun(trx: TenantTransaction, key: string): Promise<string> {
-  await lockTag(trx, key);
-  const open = await openRuns(trx, key).where('status', '!=', 'running').where('run_at', '<=', new Date()).executeTakeFirst();
-  return open?.id ?? enqueueJob(trx, COMPUTE_SQL_TAG_JOB, { tag: key }, { maxAttempts: 3 });
-}
-
-export const computeSqlTagJob: JobProcessor = async (job) => {
-  const payload = payloadSchema.safeParse(job.payload);
-  if (!payload.success) throw new UnrecoverableJobError(`${COMPUTE_SQL_TAG_JOB} needs { tag }`);
-  const key = payload.data.tag;
-  let failure: unknown;
-  try {
-    await computeSqlTag(job.inTenant, key, `job:${job.id}`);
-  } catch (error) {
-    failure = error;
-  }
-  const final = failure === undefined || failure instanceof TagError || failure instanceof AccordError;
-  if (final) {
-    await job.inTenant(async (trx) => {
-      await lockTag(trx, key);
-      const tag = await findTag(trx, key);
-      if (tag?.kind !== 'sql' || !tag.schedule_seconds) return;
-      const others = await openRuns(trx, key).where('id', '!=', job.id).execute();
-      if (others.length === 0) await enqueueJob(trx, COMPUTE_SQL_TAG_JOB, { tag: key }, { maxAttempts: 3, delayMs: tag.schedule_seconds * 1000 });
-    });
-  }
-  if (failure === undefined) return;
-  throw final ? new UnrecoverableJobError(`${(failure as Error & { code?: string }).code ?? 'error'}: ${(failure as Error).message}`) : failure;
-};
+export const enqueueSqlTagRun = runs.enqueueRun;
+export const computeSqlTagJob = runs.processor;

@@ -1,12 +1,15 @@
 /**
  * Tag definitions: a key per tenant, its kind (static values set from outside, a rule, or an
  * analyst's SQL), the shape of its values, and for computed tags how often they are recomputed.
- * SQL is checked by the SQL-tag policy before it is stored, so a refused query never becomes a tag.
+ * SQL is checked by the SQL-tag policy before it is stored, so a refused query never becomes a tag;
+ * a rule is checked against the tenant (check-rule-tag.ts) the same way. Built-in keys are reserved.
  */
 import type { Selectable } from 'kysely';
 import type { TagDefinitionTable } from '../db/schema.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
+import { isReservedTagKey } from './builtins/builtin-tag-keys.ts';
+import { checkRuleTag } from './check-rule-tag.ts';
 import { checkSqlTagQuery } from './sql-tag-policy.ts';
 import type { TagValueType } from './tag-value-type.ts';
 
@@ -18,10 +21,12 @@ export type TagDefinitionInput = {
   multiValued: boolean;
   description: string;
   owner: string;
-} & ({ kind: 'static' } | { kind: 'sql'; query: string; scheduleSeconds: number | null });
+} & ({ kind: 'static' } | { kind: 'sql'; query: string; scheduleSeconds: number | null } | { kind: 'rule'; rule: unknown; scheduleSeconds: number | null });
 
 export async function defineTag(trx: TenantTransaction, input: TagDefinitionInput, createdBy: string): Promise<TagDefinition> {
+  if (isReservedTagKey(input.key)) throw new AccordError('ACCORD_ERR_CONFLICT', `${input.key} is a reserved key of a built-in tag`);
   if (input.kind === 'sql') await checkSqlTagQuery(input.query);
+  const rule = input.kind === 'rule' ? await checkRuleTag(trx, { ...input, rule: input.rule }) : null;
   const row = await trx
     .insertInto('tag_definitions')
     .values({
@@ -33,7 +38,8 @@ export async function defineTag(trx: TenantTransaction, input: TagDefinitionInpu
       description: input.description,
       owner: input.owner,
       query: input.kind === 'sql' ? input.query : null,
-      schedule_seconds: input.kind === 'sql' ? input.scheduleSeconds : null,
+      rule: rule === null ? null : JSON.stringify(rule),
+      schedule_seconds: input.kind === 'static' ? null : input.scheduleSeconds,
       created_by: createdBy,
     })
     .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())

@@ -7,6 +7,7 @@ export const tagErrorCodes = {
   ACCORD_ERR_TAG_SQL_LIMIT: 'The SQL tag exceeded a limit',
   ACCORD_ERR_TAG_SQL_FAILED: 'The database refused the SQL of the tag',
   ACCORD_ERR_TAG_SQL_RESULT: 'The result of the SQL tag does not fit the tag',
+  ACCORD_ERR_TAG_RULE_INVALID: 'The rule of the tag is not valid',
 } as const;
 
 export type TagErrorCode = keyof typeof tagErrorCodes;

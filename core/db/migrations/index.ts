@@ -11,6 +11,7 @@ import * as identityGraph from './0008-identity-graph.ts';
 import * as profiles from './0009-profiles.ts';
 import * as tags from './0010-tags.ts';
 import * as ingestRuns from './0011-ingest-runs.ts';
+import * as segments from './0012-segments.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-profiles': profiles,
   '0010-tags': tags,
   '0011-ingest-runs': ingestRuns,
+  '0012-segments': segments,
 };

@@ -1,0 +1,200 @@
+/**
+ * Saved segments and their membership. Creating a segment is its first refresh; a dynamic segment
+ * is refreshed again on demand or on its schedule. Every refresh writes the members it added and
+ * removed under its id (segment_membership_changes), so activation can send only the difference.
+ */
+import { sql } from 'kysely';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { notFound } from '../errors.ts';
+import { findIdentifierIds } from '../identifiers/identifier-store.ts';
+import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
+import { normaliseIdentifier, type IdentifierInput } from '../identifiers/normalise-identifier.ts';
+import type { Identifier } from '../identifiers/identifier.ts';
+import { defaultSegmentLimits, evaluateSegmentRule, type SegmentLimits } from './evaluate-segment.ts';
+import { SegmentError } from './segment-errors.ts';
+import { parseSegmentRule, type SegmentRule } from './segment-rule.ts';
+
+export type SegmentInput =
+  | { name: string; kind: 'static' | 'dynamic'; rule: unknown; scheduleSeconds?: number | null | undefined }
+  | { name: string; kind: 'imported'; identifiers: readonly IdentifierInput[] };
+
+export interface Segment {
+  id: number;
+  name: string;
+  kind: 'static' | 'dynamic' | 'imported';
+  rule: SegmentRule | null;
+  scheduleSeconds: number | null;
+  memberCount: number;
+  importReport: ImportReport | null;
+  lastRefreshId: number | null;
+  lastRefreshedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface ImportReport {
+  readonly identifiers: number;
+  readonly matched: number;
+  readonly unmatched: number;
+  /** Of the unmatched: entries no normaliser accepted, by reason. */
+  readonly invalid: Record<string, number>;
+}
+
+export interface Refresh {
+  readonly refreshId: number;
+  readonly added: number;
+  readonly removed: number;
+  readonly memberCount: number;
+}
+
+export interface SegmentContext {
+  readonly limits?: SegmentLimits;
+  readonly now?: Date;
+  /** Needed for imported segments: identifiers are found by their keyed lookup hash. */
+  readonly identifierKeys?: IdentifierKeys;
+}
+
+/** Ids as one Postgres array literal: one bound parameter however many members there are. */
+const idArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
+
+function toSegment(row: {
+  id: number;
+  name: string;
+  kind: Segment['kind'];
+  rule: unknown;
+  schedule_seconds: number | null;
+  member_count: number;
+  import_report: unknown;
+  last_refresh_id: number | null;
+  last_refreshed_at: Date | null;
+  created_at: Date;
+}): Segment {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    kind: row.kind,
+    rule: row.rule as SegmentRule | null,
+    scheduleSeconds: row.schedule_seconds,
+    memberCount: row.member_count,
+    importReport: row.import_report as ImportReport | null,
+    lastRefreshId: row.last_refresh_id === null ? null : Number(row.last_refresh_id),
+    lastRefreshedAt: row.last_refreshed_at,
+    createdAt: row.created_at,
+  };
+}
+
+export async function findSegment(trx: TenantTransaction, id: number, { forUpdate = false } = {}): Promise<Segment | undefined> {
+  let query = trx.selectFrom('segments').selectAll().where('id', '=', id);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && toSegment(row);
+}
+
+export async function listSegments(trx: TenantTransaction): Promise<Segment[]> {
+  return (await trx.selectFrom('segments').selectAll().orderBy('id').execute()).map(toSegment);
+}
+
+/** Current member ids, ascending. */
+export async function segmentMemberIds(trx: TenantTransaction, segmentId: number): Promise<number[]> {
+  const rows = await trx.selectFrom('segment_members').select('person_id').where('segment_id', '=', segmentId).orderBy('person_id').execute();
+  return rows.map((row) => Number(row.person_id));
+}
+
+/** Makes `ids` the segment's members, recording what changed under a new refresh id. */
+async function applyMembership(trx: TenantTransaction, segmentId: number, ids: readonly number[], trigger: string, now: Date): Promise<Refresh> {
+  const next = new Set(ids);
+  const current = await segmentMemberIds(trx, segmentId);
+  const currentSet = new Set(current);
+  const added = ids.filter((id) => !currentSet.has(id));
+  const removed = current.filter((id) => !next.has(id));
+  const refresh = await trx
+    .insertInto('segment_refreshes')
+    .values({ tenant_id: trx.tenantId, segment_id: segmentId, trigger, added: added.length, removed: removed.length, member_count: next.size })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const refreshId = Number(refresh.id);
+  for (const [change, changed] of [['add', added], ['remove', removed]] as const) {
+    if (changed.length === 0) continue;
+    await sql`insert into segment_membership_changes (tenant_id, refresh_id, segment_id, person_id, change)
+      select ${trx.tenantId}::uuid, ${refreshId}, ${segmentId}, person_id, ${change} from unnest(${idArray(changed)}::bigint[]) as person_id`.execute(trx);
+  }
+  if (removed.length > 0) await sql`delete from segment_members where tenant_id = ${trx.tenantId}::uuid and segment_id = ${segmentId} and person_id = any(${idArray(removed)}::bigint[])`.execute(trx);
+  if (added.length > 0) {
+    await sql`insert into segment_members (tenant_id, segment_id, person_id) select ${trx.tenantId}::uuid, ${segmentId}, person_id from unnest(${idArray(added)}::bigint[]) as person_id`.execute(trx);
+  }
+  await trx.updateTable('segments').set({ member_count: next.size, last_refresh_id: refreshId, last_refreshed_at: now }).where('id', '=', segmentId).execute();
+  return { refreshId, added: added.length, removed: removed.length, memberCount: next.size };
+}
+
+/** Persons an uploaded list names: identifiers → identity links → live persons (a merged one's survivor). */
+async function matchIdentifiers(trx: TenantTransaction, keys: IdentifierKeys, inputs: readonly IdentifierInput[]): Promise<{ personIds: number[]; report: ImportReport }> {
+  const invalid: Record<string, number> = {};
+  const accepted: Identifier[] = [];
+  for (const input of inputs) {
+    const result = normaliseIdentifier(input);
+    if (result.ok) accepted.push(result);
+    else invalid[result.reason] = (invalid[result.reason] ?? 0) + 1;
+  }
+  const identifierIds = await findIdentifierIds(trx, keys, accepted);
+  const known = [...new Set(identifierIds.filter((id): id is number => id !== undefined))];
+  const personOf = new Map<number, number>();
+  if (known.length > 0) {
+    const { rows } = await sql<{ identifier_id: number; person_id: number }>`
+      select l.identifier_id, coalesce(p.merged_into, p.id) as person_id
+      from identity_links l join persons p on p.tenant_id = l.tenant_id and p.id = l.person_id
+      where l.tenant_id = ${trx.tenantId}::uuid and l.identifier_id = any(${idArray(known)}::bigint[])`.execute(trx);
+    for (const row of rows) personOf.set(Number(row.identifier_id), Number(row.person_id));
+  }
+  const matched = identifierIds.filter((id) => id !== undefined && personOf.has(id)).length;
+  const personIds = [...new Set(identifierIds.flatMap((id) => (id !== undefined && personOf.has(id) ? [personOf.get(id)!] : [])))].sort((a, b) => a - b);
+  return { personIds, report: { identifiers: inputs.length, matched, unmatched: inputs.length - matched, invalid } };
+}
+
+export async function createSegment(trx: TenantTransaction, input: SegmentInput, actor: string, context: SegmentContext = {}): Promise<{ segment: Segment; refresh: Refresh }> {
+  const limits = context.limits ?? defaultSegmentLimits;
+  const now = context.now ?? new Date();
+  let rule: SegmentRule | null = null;
+  let ids: number[];
+  let importReport: ImportReport | null = null;
+  if (input.kind === 'imported') {
+    if (!context.identifierKeys) throw new Error('importing a segment needs the identifier keys');
+    const matched = await matchIdentifiers(trx, context.identifierKeys, input.identifiers);
+    if (matched.personIds.length > limits.maxMembers) throw new SegmentError('ACCORD_ERR_SEGMENT_TOO_LARGE', `the list names more than ${limits.maxMembers} persons`, { maxMembers: limits.maxMembers });
+    ids = matched.personIds;
+    importReport = matched.report;
+  } else {
+    rule = parseSegmentRule(input.rule);
+    if (input.kind === 'static' && input.scheduleSeconds) throw new SegmentError('ACCORD_ERR_SEGMENT_KIND', 'only a dynamic segment has a schedule');
+    ids = await evaluateSegmentRule(trx, rule, limits, now);
+  }
+  const row = await trx
+    .insertInto('segments')
+    .values({
+      tenant_id: trx.tenantId,
+      name: input.name,
+      kind: input.kind,
+      rule: rule && JSON.stringify(rule),
+      schedule_seconds: input.kind === 'dynamic' ? (input.scheduleSeconds ?? null) : null,
+      import_report: importReport && JSON.stringify(importReport),
+      created_by: actor,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const refresh = await applyMembership(trx, Number(row.id), ids, 'create', now);
+  return { segment: (await findSegment(trx, Number(row.id)))!, refresh };
+}
+
+/** Re-evaluates a dynamic segment's rule and records the adds and removes. */
+export async function refreshSegment(trx: TenantTransaction, id: number, trigger: string, context: SegmentContext = {}): Promise<Refresh> {
+  const segment = await findSegment(trx, id, { forUpdate: true });
+  if (!segment) throw notFound(`segment ${id}`);
+  if (segment.kind !== 'dynamic') throw new SegmentError('ACCORD_ERR_SEGMENT_KIND', `segment ${id} is ${segment.kind}: only a dynamic segment is refreshed`);
+  const now = context.now ?? new Date();
+  const ids = await evaluateSegmentRule(trx, segment.rule!, context.limits ?? defaultSegmentLimits, now);
+  return applyMembership(trx, id, ids, trigger, now);
+}
+
+/** What one refresh changed, for activation to send the difference. */
+export async function membershipChanges(trx: TenantTransaction, refreshId: number): Promise<{ added: number[]; removed: number[] }> {
+  const rows = await trx.selectFrom('segment_membership_changes').select(['person_id', 'change']).where('refresh_id', '=', refreshId).orderBy('person_id').execute();
+  return { added: rows.filter((r) => r.change === 'add').map((r) => Number(r.person_id)), removed: rows.filter((r) => r.change === 'remove').map((r) => Number(r.person_id)) };
+}

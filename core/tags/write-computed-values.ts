@@ -1,0 +1,21 @@
+/**
+ * Stores a computed tag result straight from a query, without carrying the rows through Node: one
+ * INSERT … SELECT of (tag_key, person_id, value) rows, value being any SQL value (to_jsonb makes
+ * it JSON). The query reads only live persons, so no person check is needed here. Null values are
+ * skipped (no value).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+
+export async function insertComputedValues(trx: TenantTransaction, rows: RawBuilder<{ tag_key: string; person_id: number; value: unknown }>, source: string): Promise<number> {
+  const result = await sql<{ written: string }>`
+    with computed as (${rows}),
+    written as (
+      insert into tag_values (tenant_id, tag_key, person_id, value, source)
+      select ${trx.tenantId}::uuid, c.tag_key, c.person_id, to_jsonb(c.value), ${source}
+      from computed c where c.value is not null
+      returning 1
+    )
+    select count(*) as written from written`.execute(trx);
+  return Number(result.rows[0]!.written);
+}
