@@ -4,6 +4,7 @@
  * mission end to end.
  */
 import { parseArgs } from 'node:util';
+import { buildSegments } from './demo/build-segments.ts';
 import { ingestMembers } from './demo/ingest-members.ts';
 import { introduceNodes } from './demo/introduce-nodes.ts';
 import { recordConsents } from './demo/record-consents.ts';
@@ -20,6 +21,7 @@ const steps: DemoStep[] = [
   { title: 'introduce the nodes', run: introduceNodes },
   { title: 'record consents and ask the gate', run: recordConsents },
   { title: 'ingest members and orders (one-ID)', run: (brand, _partner, say, options) => ingestMembers(brand, say, options.members) },
+  { title: 'tags and segments', run: buildSegments },
 ];
 
 export async function demoCommand(args: string[]): Promise<void> {

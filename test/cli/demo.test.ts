@@ -18,6 +18,15 @@ describe('accord demo', () => {
     // 2,000 members plus 61 repeat rows of the same people through another channel.
     expect(result.stdout).toContain('members file: 2,061 rows → 2,000 persons after one-ID (2,061 applied, completed)');
     expect(result.stdout).toMatch(/orders file: [\d,]+ orders attached to their members \(0 refused, completed\)/);
+    expect(result.stdout).toMatch(/computed RFM for [\d,]+, lifecycle stage for 2,000 and CLV for [\d,]+ persons/);
+    expect(result.stdout).toMatch(/segment "Shanghai members, loyal or sleeping": [\d,]+ members/);
+    expect(result.stdout).toMatch(/segment "birthday this month, bought in the last year": [\d,]+ members/);
+    // Every portrait cell counts at least 10 people, or the portrait is withheld.
+    const portraits = result.stdout.split('\n').filter((l) => l.includes('portrait (no cell under 10)'));
+    expect(portraits.length).toBeGreaterThan(0);
+    for (const line of portraits) {
+      for (const count of line.matchAll(/ (\d[\d,]*)(?=[,;]|$)/g)) expect(Number(count[1]!.replaceAll(',', ''))).toBeGreaterThanOrEqual(10);
+    }
     expect(result.stdout.trim().split('\n').at(-1)).toBe('stopped 2 node(s)');
   });
 });
