@@ -20,4 +20,19 @@ export class AccordError extends Error {
   }
 }
 
+/**
+ * An error with a stable code from an area's catalogue and, optionally, details the API sends with
+ * the problem (row and column of an import, position in a tag's SQL). Areas subclass it by name.
+ */
+export class CodedError<Code extends string> extends Error {
+  constructor(
+    readonly code: Code,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
 export const notFound = (what: string) => new AccordError('ACCORD_ERR_NOT_FOUND', `${what} not found`);

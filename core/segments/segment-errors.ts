@@ -1,4 +1,6 @@
 /** Errors of segments; the API maps the codes to HTTP statuses in api/errors.ts. */
+import { CodedError } from '../errors.ts';
+
 export const segmentErrorCodes = {
   ACCORD_ERR_SEGMENT_RULE: 'The segment rule is not valid',
   ACCORD_ERR_SEGMENT_TOO_COSTLY: 'The segment rule would take too long to evaluate',
@@ -8,13 +10,4 @@ export const segmentErrorCodes = {
 
 export type SegmentErrorCode = keyof typeof segmentErrorCodes;
 
-export class SegmentError extends Error {
-  constructor(
-    readonly code: SegmentErrorCode,
-    detail: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = 'SegmentError';
-  }
-}
+export class SegmentError extends CodedError<SegmentErrorCode> {}

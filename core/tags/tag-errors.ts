@@ -1,4 +1,6 @@
 /** Errors of tags and SQL tags; the API maps the codes to HTTP statuses in api/errors.ts. */
+import { CodedError } from '../errors.ts';
+
 export const tagErrorCodes = {
   ACCORD_ERR_TAG_VALUE: 'A tag value does not match the tag',
   ACCORD_ERR_TAG_UNKNOWN_PERSON: 'No such person in this tenant',
@@ -12,14 +14,4 @@ export const tagErrorCodes = {
 
 export type TagErrorCode = keyof typeof tagErrorCodes;
 
-export class TagError extends Error {
-  constructor(
-    readonly code: TagErrorCode,
-    detail: string,
-    /** What and where (reason, position in the SQL, person id), sent with the problem. */
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = 'TagError';
-  }
-}
+export class TagError extends CodedError<TagErrorCode> {}
