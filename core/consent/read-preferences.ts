@@ -5,6 +5,7 @@
 import { effectivePreferences, emptyPreferenceState, type PreferenceState } from '../../consent/preference-state.ts';
 import type { PreferencePatch, Preferences } from '../../consent/preferences.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
+import type { PreferenceChangeInput } from './record-preference-change.ts';
 
 export interface CurrentPreferences {
   subject: string;
@@ -33,15 +34,9 @@ export async function currentPreferences(trx: TenantTransaction, subject: string
   return current!;
 }
 
-export interface PreferenceChangeRecord {
+/** A change as stored: what was sent, with its place in the history and when the server got it. */
+export interface PreferenceChangeRecord extends Omit<PreferenceChangeInput, 'subject'> {
   seq: number;
-  clientChangeId: string;
-  mode: 'replace' | 'merge';
-  preferences: PreferencePatch;
-  actor: string;
-  channel: string;
-  source: string;
-  collectedAt: Date;
   receivedAt: Date;
 }
 
