@@ -11,11 +11,18 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
+import { psiNodeOf } from '../core/psi/psi-node.ts';
+import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { ApiError } from './errors.ts';
 import { auth, presentedKeyId } from './plugins/auth.ts';
+import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { collaborationRoutes } from './routes/collaboration-routes.ts';
+import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
+import { psiNodeRoutes } from './routes/psi-node-routes.ts';
+import { psiRoutes } from './routes/psi-routes.ts';
 import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
 import { consentImportRoutes } from './routes/consent-import-routes.ts';
 import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
@@ -42,6 +49,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   logLevel: string;
+  /** The node's PSI worker pools, shared with its job processors; the app makes (and closes) its own if absent. */
+  psiEngines?: PsiEngines;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -95,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (request.routeOptions.config.rateLimit !== false) await limit.call(app, request, reply);
   });
   await app.register(auth, { db: deps.db });
+  await app.register(nodeAuth, { db: deps.db, identity: deps.identity });
   await app.register(idempotency, { db: deps.db });
   await app.register(httpMetrics, { metrics: deps.metrics });
 
@@ -113,5 +123,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ingestRoutes, consentDeps);
   await app.register(tagRoutes, consentDeps);
   await app.register(segmentRoutes, consentDeps);
+  await app.register(collaborationRoutes, { db: deps.db, identity: deps.identity });
+  await app.register(nodeCollaborationRoutes, { db: deps.db });
+  const engines = deps.psiEngines ?? new PsiEngines();
+  if (!deps.psiEngines) app.addHook('onClose', () => engines.close());
+  const psi = psiNodeOf(deps.identity, deps.masterKey, engines);
+  await app.register(psiRoutes, { db: deps.db, psi });
+  await app.register(psiNodeRoutes, { db: deps.db, psi });
   return app;
 }

@@ -7,6 +7,11 @@ import { coreErrorCodes } from '../core/errors.ts';
 import { importErrorCodes } from '../core/consent/import/import-errors.ts';
 import { tagErrorCodes } from '../core/tags/tag-errors.ts';
 import { segmentErrorCodes } from '../core/segments/segment-errors.ts';
+import { collaborationErrorCodes } from '../core/collaborations/collaboration-errors.ts';
+import { peerErrorCodes } from '../core/peers/peer-errors.ts';
+import { guardErrorCodes } from '../core/guard/guard-errors.ts';
+import { psiRunErrorCodes } from '../core/psi/psi-run-error.ts';
+import { psiFrameErrorCodes } from '../crypto/psi/frame-error.ts';
 
 export const apiErrorCodes = {
   ACCORD_ERR_VALIDATION: 'Request does not match the schema',
@@ -35,7 +40,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...segmentErrorCodes, ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...segmentErrorCodes, ...guardErrorCodes, ...collaborationErrorCodes, ...peerErrorCodes, ...psiRunErrorCodes, ...psiFrameErrorCodes, ACCORD_ERR_PSI_INVALID_POINT: 'An element is not a valid group element', ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -92,6 +97,42 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_SEGMENT_TOO_COSTLY: 422,
   ACCORD_ERR_SEGMENT_TOO_LARGE: 422,
   ACCORD_ERR_SEGMENT_KIND: 409,
+  ACCORD_ERR_COLLABORATION_UNKNOWN: 404,
+  ACCORD_ERR_COLLABORATION_NOT_APPROVED: 409,
+  ACCORD_ERR_COLLABORATION_REVOKED: 409,
+  ACCORD_ERR_COLLABORATION_EXPIRED: 409,
+  ACCORD_ERR_COLLABORATION_TERMS: 422,
+  ACCORD_ERR_COLLABORATION_CONSTRAINTS: 422,
+  ACCORD_ERR_COLLABORATION_SIGNATURE: 422,
+  ACCORD_ERR_COLLABORATION_STATE: 409,
+  ACCORD_ERR_NODE_UNAUTHENTICATED: 401,
+  ACCORD_ERR_NODE_CLOCK_SKEW: 401,
+  ACCORD_ERR_NODE_REPLAY: 401,
+  // The peer, not this node, failed: a gateway error, with the peer's own status and code attached.
+  ACCORD_ERR_PEER_UNREACHABLE: 502,
+  ACCORD_ERR_PEER_REFUSED: 502,
+  ACCORD_ERR_GUARD_RATE_LIMITED: 429,
+  ACCORD_ERR_GUARD_RUN_BUDGET: 409,
+  ACCORD_ERR_GUARD_PRIVACY_BUDGET: 409,
+  ACCORD_ERR_GUARD_SET_TOO_LARGE: 422,
+  ACCORD_ERR_GUARD_SIZE_MISMATCH: 422,
+  ACCORD_ERR_GUARD_ASYMMETRY: 422,
+  ACCORD_ERR_GUARD_NOT_ADMITTED: 409,
+  ACCORD_ERR_IMPORT_LINE_TOO_LONG: 422,
+  ACCORD_ERR_PSI_RUN_UNKNOWN: 404,
+  ACCORD_ERR_PSI_RUN_CONFLICT: 409,
+  ACCORD_ERR_PSI_RUN_INVALID: 422,
+  ACCORD_ERR_PSI_RUN_NOT_READY: 409,
+  ACCORD_ERR_PSI_RUN_CLOSED: 409,
+  ACCORD_ERR_PSI_PEER_FAILED: 502,
+  ACCORD_ERR_PSI_FRAME_MALFORMED: 400,
+  ACCORD_ERR_PSI_FRAME_CHECKSUM: 400,
+  ACCORD_ERR_PSI_FRAME_SIGNATURE: 403,
+  ACCORD_ERR_PSI_FRAME_BINDING: 403,
+  ACCORD_ERR_PSI_FRAME_REPLAY: 409,
+  ACCORD_ERR_PSI_FRAME_OUT_OF_ORDER: 409,
+  ACCORD_ERR_PSI_FRAME_TOO_LARGE: 413,
+  ACCORD_ERR_PSI_INVALID_POINT: 422,
 };
 
 export function httpStatusOf(code: string): number | undefined {

@@ -5,8 +5,14 @@
 import { SEAL_CONSENT_CHECKPOINT_JOB, sealConsentCheckpointJob } from '../core/consent/consent-checkpoint-schedule.ts';
 import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
 import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
+import { DELIVER_COLLABORATION_MESSAGES_JOB, deliverCollaborationMessagesJob } from '../core/collaborations/deliver-collaboration-messages.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import type { JobProcessors } from '../core/jobs/job-runner.ts';
+import { preparePsiServerJob } from '../core/psi/prepare-psi-server-job.ts';
+import type { PsiEngines } from '../core/psi/psi-engines.ts';
+import { psiNodeOf } from '../core/psi/psi-node.ts';
+import { PREPARE_PSI_SERVER_JOB } from '../core/psi/psi-server.ts';
+import { RUN_PSI_JOB, runPsiJob } from '../core/psi/run-psi-job.ts';
 import { SUBJECT_ERASED_JOB } from '../core/privacy/erase-subject.ts';
 import { notifyErasureRecipients } from '../core/privacy/notify-erasure-recipients.ts';
 import { COMPUTE_RULE_TAG_JOB, computeRuleTagJob } from '../core/tags/compute-rule-tag-job.ts';
@@ -22,7 +28,13 @@ export const jobProcessors: JobProcessors = {
 };
 
 /** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
-export const nodeJobProcessors = (identity: NodeIdentity): JobProcessors => ({
+export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines): JobProcessors => {
+  const psi = psiNodeOf(identity, masterKey, psiEngines);
+  return {
   ...jobProcessors,
+  [RUN_PSI_JOB]: runPsiJob(psi),
+  [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),
   [SEAL_CONSENT_CHECKPOINT_JOB]: sealConsentCheckpointJob(identity),
-});
+  [DELIVER_COLLABORATION_MESSAGES_JOB]: deliverCollaborationMessagesJob(identity),
+  };
+};

@@ -15,6 +15,7 @@ import type { JobProcessors, JobRunner } from '../core/jobs/job-runner.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
 import { buildApp } from './app.ts';
 import { nodeJobProcessors } from './job-processors.ts';
+import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { createMetrics } from './plugins/metrics.ts';
 
 export interface NodeRoles {
@@ -62,7 +63,9 @@ export async function startNode(
     const metrics = createMetrics();
     const onOutcome = (name: string, outcome: string) => metrics.jobOutcomes.inc({ name, outcome });
     const abandonedAfterMs = database.target.kind === 'pglite' ? 0 : SHARED_DB_JOB_LEASE_MS;
-    const runs = processors ?? nodeJobProcessors(identity);
+    const psiEngines = new PsiEngines();
+    cleanups.push(() => psiEngines.close());
+    const runs = processors ?? nodeJobProcessors(identity, masterKey, psiEngines);
     const jobs = config.redisUrl
       ? createBullmqRunner(db, runs, {
           redisUrl: config.redisUrl,
@@ -90,6 +93,7 @@ export async function startNode(
         bodyLimitBytes: config.bodyLimitBytes,
         rateLimitPerMinute: config.rateLimitPerMinute,
         logLevel: config.logLevel,
+        psiEngines,
       });
       const server = app;
       cleanups.push(() => server.close());

@@ -10,7 +10,9 @@ import { demoCommand } from './demo-command.ts';
 import { importCommand } from './import-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
+import { segmentsCommand } from './segments-command.ts';
 import { startCommand } from './start-command.ts';
+import { tagsCommand } from './tags-command.ts';
 import { tenantsCommand } from './tenants-command.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -27,6 +29,8 @@ const usage = `usage: accord <command>
   consent verify --subject ref [--tenant slug]  check one person's records against the signed checkpoint
   import <members|orders|events> <file> [--lenient] [--format csv|ndjson] [--encoding gb18030] [--tenant slug]
                                ingest first-party data; the same file again resumes or changes nothing
+  tags list | define | set | compute | person ... [--tenant slug] [--json]      (accord tags help)
+  segments list | show | estimate | create | refresh | members | portrait ... [--tenant slug] [--json]  (accord segments help)
   demo [--members N]           two nodes: introduce them, record consents, ingest N generated members (default 100,000)
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
@@ -56,6 +60,10 @@ async function main(argv: string[]): Promise<void> {
       return consentCommand(loadConfig(), rest);
     case 'import':
       return importCommand(loadConfig(), rest);
+    case 'tags':
+      return tagsCommand(loadConfig(), rest);
+    case 'segments':
+      return segmentsCommand(loadConfig(), rest);
     case 'demo':
       return demoCommand(rest);
     default:

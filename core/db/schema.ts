@@ -562,6 +562,108 @@ export interface SegmentMembershipChangeTable {
   change: 'add' | 'remove';
 }
 
+export interface PsiRunTable {
+  tenant_id: string;
+  id: string;
+  collaboration_id: string;
+  role: 'client' | 'server';
+  peer_node_id: string;
+  suite: string;
+  id_types: string[];
+  segment_id: number | null;
+  status: 'preparing' | 'ready' | 'running' | 'finished' | 'failed';
+  client_learns_members: boolean;
+  server_learns_members: boolean;
+  declared: ColumnType<Record<string, number>, string | undefined, string>;
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  error: string | null;
+  key_sealed: Uint8Array | null;
+  started_by: string;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export interface PsiRunFrameTable {
+  tenant_id: string;
+  run_id: string;
+  id_type: string;
+  stream: string;
+  seq: number;
+  body: Uint8Array;
+}
+
+export interface PsiMatchTable {
+  tenant_id: string;
+  run_id: string;
+  person_id: number;
+  id_type: string;
+}
+
+// 0014 output guard (core/guard/):
+export interface GuardDecisionTable {
+  tenant_id: string;
+  id: Generated<number>;
+  collaboration_id: string;
+  run_id: string;
+  stage: 'admit' | 'input' | 'counts' | 'members';
+  outcome: 'admitted' | 'refused' | 'released' | 'withheld';
+  reason: string | null;
+  epsilon_micros: Generated<number>;
+  details: Json;
+  decided_at: CreatedAt;
+}
+
+export interface CollaborationTable {
+  tenant_id: string;
+  id: string;
+  terms: ColumnType<unknown, string, never>;
+  terms_hash: Uint8Array;
+  origin_node_id: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface CollaborationApprovalTable {
+  tenant_id: string;
+  collaboration_id: string;
+  node_id: string;
+  constraints: ColumnType<unknown, string, never>;
+  signature: Uint8Array;
+  approved_by: string;
+  recorded_at: CreatedAt;
+}
+
+export interface CollaborationRevocationTable {
+  tenant_id: string;
+  collaboration_id: string;
+  node_id: string;
+  reason: string;
+  revoked_at: Date;
+  signature: Uint8Array;
+  revoked_by: string;
+  recorded_at: CreatedAt;
+}
+
+export interface CollaborationDeliveryTable {
+  tenant_id: string;
+  id: Generated<number>;
+  collaboration_id: string;
+  to_node_id: string;
+  kind: 'approval' | 'revocation';
+  status: Generated<'pending' | 'delivered'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: Date | null;
+}
+
+export interface NodeRequestNonceTable {
+  node_id: string;
+  nonce: string;
+  seen_at: CreatedAt;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -622,6 +724,17 @@ export interface Database {
   segment_members: SegmentMemberTable;
   segment_refreshes: SegmentRefreshTable;
   segment_membership_changes: SegmentMembershipChangeTable;
+  // 0013 collaboration tables:
+  collaborations: CollaborationTable;
+  collaboration_approvals: CollaborationApprovalTable;
+  collaboration_revocations: CollaborationRevocationTable;
+  collaboration_deliveries: CollaborationDeliveryTable;
+  node_request_nonces: NodeRequestNonceTable;
+  psi_runs: PsiRunTable;
+  psi_run_frames: PsiRunFrameTable;
+  psi_matches: PsiMatchTable;
+  // 0014 output guard tables:
+  guard_decisions: GuardDecisionTable;
 }
 
 export type Peer = Selectable<PeerTable>;

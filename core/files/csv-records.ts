@@ -2,8 +2,11 @@
  * RFC 4180 records from streamed text: comma-separated, fields quoted with `"` may hold commas,
  * doubled quotes and line breaks; records end at CRLF, LF or CR. Rows are numbered as a spreadsheet
  * shows them (a record spanning lines is one row) and each carries the line it starts on.
- * A malformed record (text after a closing quote, an unterminated quote) is reported, not fatal.
+ * A malformed record (text after a closing quote, an unterminated quote) is reported, not fatal;
+ * a record longer than the cap (line-length-cap.ts), often a quote that never closes, stops the
+ * reading as soon as the cap is passed.
  */
+import { lineTooLong, maxLineLengthOf, type LineCapOptions } from './line-length-cap.ts';
 
 export interface CsvRecord {
   /** 1-based; the header is row 1. */
@@ -15,7 +18,9 @@ export interface CsvRecord {
   malformed?: string | undefined;
 }
 
-export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
+export async function* csvRecords(text: AsyncIterable<string>, options: LineCapOptions = {}): AsyncGenerator<CsvRecord> {
+  const max = maxLineLengthOf(options);
+  let length = 0; // characters of the record so far, its delimiters and quotes included
   let fields: string[] = [];
   let field = '';
   let quoted = false; // inside a quoted field
@@ -37,6 +42,7 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
     afterQuote = false;
     malformed = undefined;
     recordLine = line;
+    length = 0;
     return record;
   };
 
@@ -47,6 +53,7 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
         skipLf = false;
         if (c === '\n') continue;
       }
+      if (++length > max + 1) throw lineTooLong(`row ${row + 1} (from line ${recordLine})`, max, { row: row + 1, line: recordLine });
       if (quoted) {
         if (c === '"') {
           quoted = false;
@@ -85,6 +92,7 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
       }
     }
   }
+  if (length > max) throw lineTooLong(`row ${row + 1} (from line ${recordLine})`, max, { row: row + 1, line: recordLine });
   if (quoted) {
     malformed ??= `column ${fields.length + 1} opens a quote that never closes`;
     yield endRecord();

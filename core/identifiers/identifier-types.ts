@@ -18,6 +18,8 @@ export const BASE_TYPES = {
   tmall_user_id: { scope: 'required', about: 'Tmall/Taobao buyer id; scope: the shop or app key it was issued to' },
   jd_user_id: { scope: 'required', about: 'JD buyer id (encrypted pin / open id); scope: the shop or app key' },
   douyin_user_id: { scope: 'required', about: 'Douyin open_id; scope: the app or shop it was issued to' },
+  // Required: member numbers are often short and sequential, so two programmes' "10001" must stay two people.
+  member_id: { scope: 'required', about: "the brand's own membership number, case and inner spaces kept; scope: the programme that issued it" },
 } as const;
 
 export type BaseType = keyof typeof BASE_TYPES;

@@ -47,6 +47,7 @@ export const rejectionReasons = {
   android_id_format: 'An Android ID has 16 hex digits',
   android_id_shared: 'This Android ID is shared by many devices',
   platform_id_format: 'A platform user id is 1-128 printable ASCII characters',
+  member_id_format: 'A member id is 1-128 characters without control or invisible characters',
   hash_not_hex: 'A declared hash is hex digits only',
   hash_length_mismatch: 'The value does not have the length of the declared hash',
   hash_of_empty: 'This is the hash of an empty string',

@@ -7,6 +7,7 @@ import { hashedTypeParts, isIdentifierType, scopeRuleOf, type IdentifierType } f
 import { normaliseDeclaredHash } from './normalise-declared-hash.ts';
 import { normaliseAndroidId, normaliseIdfa, normaliseImei, normaliseOaid } from './normalise-device-id.ts';
 import { normaliseEmail } from './normalise-email.ts';
+import { normaliseMemberId } from './normalise-member-id.ts';
 import { normalisePhone } from './normalise-phone.ts';
 import { normalisePlatformId, PRINTABLE_ASCII_ID } from './normalise-platform-id.ts';
 
@@ -42,6 +43,8 @@ function normaliseValue(type: IdentifierType, value: string, region: string | un
     case 'jd_user_id':
     case 'douyin_user_id':
       return normalisePlatformId(type, value);
+    case 'member_id':
+      return normaliseMemberId(value);
     default: {
       const parts = hashedTypeParts(type)!;
       return normaliseDeclaredHash(type, parts.hash, value);

@@ -9,6 +9,14 @@
  * side (a withdrawal made after the merge may have come from either human), and a grant the split-
  * off identifiers carried before the merge is no longer proof of consent once we know the identity
  * was confused; the person is asked again rather than assumed.
+ *
+ * Profile data stays with the person split from. Orders, behaviour events, attributes and tag
+ * values are stored per person without the identifier they arrived through, and a merge moved the
+ * absorbed person's rows onto the survivor without keeping where they came from, so nothing says
+ * which of them belong to the leaving identifiers. Guessing would put one human's orders on
+ * another; copying would count the same order twice. So the rows stay, the split event records
+ * that they stayed and how many there were (details.profiles), and the new person's profile fills
+ * from the data that arrives through its identifiers from now on (computed tags at their next run).
  */
 import { sql } from 'kysely';
 import { mergeConsentSubjects } from '../consent/merge-consent-subjects.ts';
@@ -60,6 +68,7 @@ export async function splitPerson(trx: TenantTransaction, request: SplitRequest)
     .executeTakeFirst();
   if (!staying) throw new AccordError('ACCORD_ERR_CONFLICT', `a split must leave person ${personId} at least one identifier`);
 
+  const profiles = await profileRowsOf(trx, personId);
   const [newPersonId] = (await createPersons(trx, 1)) as [number];
   await trx.updateTable('identity_links').set({ person_id: newPersonId }).where('identifier_id', '=', anyOf(ids, 'bigint')).execute();
   const [event] = await appendIdentityEvents(trx, [
@@ -70,7 +79,7 @@ export async function splitPerson(trx: TenantTransaction, request: SplitRequest)
       identifierIds: ids,
       reason: request.reason,
       actor: request.actor,
-      details: 'mergeEventId' in request.leaving ? { mergeEventId: request.leaving.mergeEventId } : {},
+      details: { ...('mergeEventId' in request.leaving ? { mergeEventId: request.leaving.mergeEventId } : {}), profiles },
       dedupeKey: null,
     },
   ]);
@@ -78,6 +87,17 @@ export async function splitPerson(trx: TenantTransaction, request: SplitRequest)
   await trx.insertInto('identity_separations').values({ tenant_id: trx.tenantId, person_id: personId, other_person_id: newPersonId, split_event_id: eventId }).execute();
   await mergeConsentSubjects(trx, { mergeId: `person-split/${eventId}`, survivor: consentSubjectOf(newPersonId), absorbed: consentSubjectOf(personId), at: request.at ?? new Date() });
   return { personId, newPersonId, identifierIds: ids, eventId };
+}
+
+/** What stays with the person split from: the rule and how many rows of each kind it kept. */
+async function profileRowsOf(trx: TenantTransaction, personId: number): Promise<{ rule: 'kept_on_person'; orders: number; events: number; attributes: number; tagValues: number }> {
+  const { rows } = await sql<{ orders: number; events: number; attributes: number; tag_values: number }>`
+    select (select count(*) from orders where tenant_id = ${trx.tenantId}::uuid and person_id = ${personId})::int as orders,
+           (select count(*) from behaviour_events where tenant_id = ${trx.tenantId}::uuid and person_id = ${personId})::int as events,
+           (select count(*) from person_attributes where tenant_id = ${trx.tenantId}::uuid and person_id = ${personId})::int as attributes,
+           (select count(*) from tag_values where tenant_id = ${trx.tenantId}::uuid and person_id = ${personId})::int as tag_values`.execute(trx);
+  const counts = rows[0]!;
+  return { rule: 'kept_on_person', orders: Number(counts.orders), events: Number(counts.events), attributes: Number(counts.attributes), tagValues: Number(counts.tag_values) };
 }
 
 async function leavingIdentifiers(trx: TenantTransaction, leaving: SplitRequest['leaving']): Promise<readonly number[]> {

@@ -6,10 +6,9 @@
 import { sql } from 'kysely';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { notFound } from '../errors.ts';
-import { findIdentifierIds } from '../identifiers/identifier-store.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
-import { normaliseIdentifier, type IdentifierInput } from '../identifiers/normalise-identifier.ts';
-import type { Identifier } from '../identifiers/identifier.ts';
+import { personsOfIdentifiers } from '../identifiers/identifier-persons.ts';
+import type { IdentifierInput } from '../identifiers/normalise-identifier.ts';
 import { defaultSegmentLimits, evaluateSegmentRule, type SegmentLimits } from './evaluate-segment.ts';
 import { SegmentError } from './segment-errors.ts';
 import { parseSegmentRule, type SegmentRule } from './segment-rule.ts';
@@ -125,28 +124,18 @@ async function applyMembership(trx: TenantTransaction, segmentId: number, ids: r
   return { refreshId, added: added.length, removed: removed.length, memberCount: next.size };
 }
 
-/** Persons an uploaded list names: identifiers → identity links → live persons (a merged one's survivor). */
+/** Persons an uploaded list names (identifier-persons.ts), with counts of what matched. */
 async function matchIdentifiers(trx: TenantTransaction, keys: IdentifierKeys, inputs: readonly IdentifierInput[]): Promise<{ personIds: number[]; report: ImportReport }> {
   const invalid: Record<string, number> = {};
-  const accepted: Identifier[] = [];
-  for (const input of inputs) {
-    const result = normaliseIdentifier(input);
-    if (result.ok) accepted.push(result);
-    else invalid[result.reason] = (invalid[result.reason] ?? 0) + 1;
+  const personIds = new Set<number>();
+  let matched = 0;
+  for (const found of await personsOfIdentifiers(trx, keys, inputs)) {
+    if ('invalid' in found) invalid[found.invalid] = (invalid[found.invalid] ?? 0) + 1;
+    if (!('personId' in found)) continue;
+    matched += 1;
+    personIds.add(found.personId);
   }
-  const identifierIds = await findIdentifierIds(trx, keys, accepted);
-  const known = [...new Set(identifierIds.filter((id): id is number => id !== undefined))];
-  const personOf = new Map<number, number>();
-  if (known.length > 0) {
-    const { rows } = await sql<{ identifier_id: number; person_id: number }>`
-      select l.identifier_id, coalesce(p.merged_into, p.id) as person_id
-      from identity_links l join persons p on p.tenant_id = l.tenant_id and p.id = l.person_id
-      where l.tenant_id = ${trx.tenantId}::uuid and l.identifier_id = any(${idArray(known)}::bigint[])`.execute(trx);
-    for (const row of rows) personOf.set(Number(row.identifier_id), Number(row.person_id));
-  }
-  const matched = identifierIds.filter((id) => id !== undefined && personOf.has(id)).length;
-  const personIds = [...new Set(identifierIds.flatMap((id) => (id !== undefined && personOf.has(id) ? [personOf.get(id)!] : [])))].sort((a, b) => a - b);
-  return { personIds, report: { identifiers: inputs.length, matched, unmatched: inputs.length - matched, invalid } };
+  return { personIds: [...personIds].sort((a, b) => a - b), report: { identifiers: inputs.length, matched, unmatched: inputs.length - matched, invalid } };
 }
 
 export async function createSegment(trx: TenantTransaction, input: SegmentInput, actor: string, context: SegmentContext = {}): Promise<{ segment: Segment; refresh: Refresh }> {

@@ -12,6 +12,9 @@ import * as profiles from './0009-profiles.ts';
 import * as tags from './0010-tags.ts';
 import * as ingestRuns from './0011-ingest-runs.ts';
 import * as segments from './0012-segments.ts';
+import * as collaborations from './0013-collaborations.ts';
+import * as outputGuard from './0014-output-guard.ts';
+import * as psiRuns from './0015-psi-runs.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -26,4 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0010-tags': tags,
   '0011-ingest-runs': ingestRuns,
   '0012-segments': segments,
+  '0013-collaborations': collaborations,
+  '0014-output-guard': outputGuard,
+  '0015-psi-runs': psiRuns,
 };

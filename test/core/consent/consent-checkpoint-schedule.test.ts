@@ -1,3 +1,4 @@
+import { PsiEngines } from '../../../core/psi/psi-engines.ts';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeJobProcessors } from '../../../api/job-processors.ts';
@@ -59,7 +60,7 @@ describe.each(combinations)('periodic checkpoint sealing on %s with the %s runne
       return publishNotice(trx, { noticeKey: 'n', language: 'zh-CN', content: '通知', purposes: ['marketing.sms'], recipients: [], dataCategories: [] });
     });
     // The node's registered processors, as `accord start` wires them.
-    runner = createTestRunner(queue, t.db, nodeJobProcessors(identity));
+    runner = createTestRunner(queue, t.db, nodeJobProcessors(identity, new Uint8Array(32).fill(7), new PsiEngines()));
     await runner.start();
   });
   afterEach(async () => {

@@ -1,0 +1,156 @@
+/**
+ * The client side of a PSI run (psi-protocol.ts), over any transport: a node's job talks to the
+ * partner node over signed HTTP, `accord psi join` does the same from a file. Resumable: what the
+ * server already holds (its view) decides where each stream picks up, and the client's blinded set
+ * is deterministic for its key, so a resumed run sends what the interrupted one would have.
+ * Identifier types run in priority order; once the client may learn members, a person matched on
+ * one type is left out of the later ones.
+ */
+import { decodePsiFrame, encodePsiFrame, type PsiFrameIdType, type PsiFrameSuite } from '../../crypto/psi/frame.ts';
+import { TruncatedSet, matchIndices, truncate } from '../../crypto/psi/compare.ts';
+import type { PsiEngine, PsiKey } from '../../crypto/psi/psi-engine.ts';
+import { ELEMENT_BYTES, psiDomainSeparationTag, type PsiSuite } from '../../crypto/psi/suites.ts';
+import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
+import type { PsiInputSet } from './psi-input.ts';
+import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
+import { FRAME_ELEMENTS } from './psi-run-frames.ts';
+import { PsiRunError } from './psi-run-error.ts';
+import { sortElements } from './sort-elements.ts';
+
+export interface PsiServerTransport {
+  start(body: StartRunBody): Promise<ServerRunView>;
+  view(): Promise<ServerRunView>;
+  send(idType: string, stream: ClientSendStream, frame: Uint8Array): Promise<void>;
+  fetch(idType: string, stream: ClientFetchStream, seq: number): Promise<Uint8Array>;
+  finish(body: FinishRunBody): Promise<ServerRunView>;
+  fail(reason: string): Promise<void>;
+}
+
+export interface PsiClientRun {
+  readonly runId: string;
+  readonly collaborationId: string;
+  readonly suite: PsiSuite;
+  /** In priority order. */
+  readonly idTypes: readonly string[];
+  readonly inputs: ReadonlyMap<string, PsiInputSet>;
+  readonly engine: PsiEngine;
+  readonly key: PsiKey;
+  readonly transport: PsiServerTransport;
+  readonly sign: (message: Uint8Array) => Uint8Array;
+  readonly serverPublicKey: Uint8Array;
+  readonly onProgress?: (progress: PsiClientProgress) => void;
+  /** How long to wait between looks while the server prepares its set. */
+  readonly pollMs?: number;
+}
+
+export interface PsiClientProgress {
+  readonly idType: string;
+  readonly phase: 'waiting' | 'sending' | 'fetching' | 'returning' | 'done';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface PsiClientResult {
+  readonly view: ServerRunView;
+  /** Per identifier type: elements sent and matched. */
+  readonly byIdType: Record<string, { input: number; matched: number }>;
+  /** Matched people (input person ids) with the type they matched on; undefined when only the count may be learnt. */
+  readonly matched: Map<number, string> | undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> {
+  const declared = Object.fromEntries(run.idTypes.map((type) => [type, (run.inputs.get(type)?.personIds.length ?? 0)]));
+  let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared });
+  while (view.status === 'preparing') {
+    run.onProgress?.({ idType: run.idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
+    await sleep(run.pollMs ?? 250);
+    view = await run.transport.view();
+  }
+  if (view.status === 'failed') throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', view.error ?? 'the server failed the run');
+  const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
+  const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
+  const byIdType: PsiClientResult['byIdType'] = {};
+
+  for (const idType of run.idTypes) {
+    const input = withoutMatched(run.inputs.get(idType), matched);
+    const blinded = await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
+    const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
+    const count = order.length;
+    const frames = Math.max(1, Math.ceil(count / FRAME_ELEMENTS));
+    const progress = (phase: PsiClientProgress['phase'], done: number, total: number) => run.onProgress?.({ idType, phase, done, total });
+
+    for (let seq = view.types[idType]!.clientFramesReceived; seq < frames && !view.types[idType]!.clientComplete; seq++) {
+      const body = sorted.subarray(seq * FRAME_ELEMENTS * ELEMENT_BYTES, (seq + 1) * FRAME_ELEMENTS * ELEMENT_BYTES);
+      await run.transport.send(idType, 'client-blinded', encodePsiFrame(frameHeader(header, idType, 'client-blinded', seq, seq === frames - 1), body, run.sign));
+      progress('sending', seq + 1, frames);
+    }
+
+    const serverDouble = await fetchStream(run, idType, 'server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES), progress);
+    const clientDouble = await fetchStream(run, idType, 'client-double', async (body) => body, progress);
+    if (clientDouble.length !== count * COMPARE_BYTES) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server returned ${clientDouble.length / COMPARE_BYTES} of ${count} elements for ${idType}`);
+    const hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
+    let matchedHere = hits.length;
+    if (matched) {
+      matchedHere = 0;
+      for (const index of hits) {
+        const person = input.personIds[order[index]!]!;
+        if (matched.has(person)) continue;
+        matched.set(person, idType);
+        matchedHere++;
+      }
+    }
+    byIdType[idType] = { input: count, matched: matchedHere };
+
+    if (view.serverLearnsMembers) {
+      const total = Math.max(1, Math.ceil(serverDouble.length / COMPARE_BYTES / FRAME_ELEMENTS));
+      view = await run.transport.view();
+      for (let seq = view.types[idType]!.serverDoubleReceived; seq < total; seq++) {
+        const body = serverDouble.subarray(seq * FRAME_ELEMENTS * COMPARE_BYTES, (seq + 1) * FRAME_ELEMENTS * COMPARE_BYTES);
+        await run.transport.send(idType, 'server-double', encodePsiFrame(frameHeader(header, idType, 'server-double', seq, seq === total - 1), body, run.sign));
+        progress('returning', seq + 1, total);
+      }
+    }
+    progress('done', 1, 1);
+  }
+  view = await run.transport.finish({ matched: Object.fromEntries(Object.entries(byIdType).map(([type, n]) => [type, n.matched])) });
+  return { view, byIdType, matched };
+}
+
+function withoutMatched(input: PsiInputSet | undefined, matched: Map<number, string> | undefined): PsiInputSet {
+  if (!input) throw new RangeError('no input for an identifier type of the run');
+  if (!matched || matched.size === 0) return input;
+  const keep: number[] = [];
+  for (let i = 0; i < input.personIds.length; i++) if (!matched.has(input.personIds[i]!)) keep.push(i);
+  const digests = new Uint8Array(keep.length * ELEMENT_BYTES);
+  keep.forEach((from, to) => digests.set(input.digests.subarray(from * ELEMENT_BYTES, (from + 1) * ELEMENT_BYTES), to * ELEMENT_BYTES));
+  return { idType: input.idType, personIds: Float64Array.from(keep, (i) => input.personIds[i]!), digests };
+}
+
+async function fetchStream(
+  run: PsiClientRun,
+  idType: string,
+  stream: ClientFetchStream,
+  transform: (body: Uint8Array) => Promise<Uint8Array>,
+  progress: (phase: PsiClientProgress['phase'], done: number, total: number) => void,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let seq = 0; ; seq++) {
+    const { header, body } = decodePsiFrame(await run.transport.fetch(idType, stream, seq), {
+      publicKey: run.serverPublicKey,
+      collaborationId: run.collaborationId,
+      runId: run.runId,
+      sequence: seq,
+      kind: frameKindOf(stream),
+      suite: run.suite as PsiFrameSuite,
+      idType: idType as PsiFrameIdType,
+      elementBytes: elementBytesOf(stream),
+      maxCount: FRAME_ELEMENTS,
+    });
+    parts.push(await transform(body));
+    progress('fetching', seq + 1, seq + 1);
+    if (header.last) break;
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,285 @@
+/**
+ * The server side of a PSI run (psi-protocol.ts): admitting a run, blinding the node's own
+ * consented set, taking the client's frames, serving its own, and finishing. Each step is one tenant
+ * transaction, so a crash between steps leaves a run the client can resume (its next frame number is
+ * the count of frames stored) or fail.
+ */
+import { sql } from 'kysely';
+import { decodePsiFrame, encodePsiFrame, type PsiFrameIdType, type PsiFrameSuite } from '../../crypto/psi/frame.ts';
+import { TruncatedSet, matchIndices, truncate } from '../../crypto/psi/compare.ts';
+import { ELEMENT_BYTES, psiDomainSeparationTag, type PsiSuite } from '../../crypto/psi/suites.ts';
+import { recordProcessing } from '../audit/processing-records.ts';
+import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { checkDeclaredSize } from '../guard/admission-rules.ts';
+import { admitRun } from '../guard/admit-run.ts';
+import { releaseCounts } from '../guard/release-counts.ts';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { collectPsiInput } from './psi-input.ts';
+import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './psi-collaboration.ts';
+import type { PsiNode } from './psi-node.ts';
+import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
+import { openRunKey, sealRunKey } from './psi-run-key.ts';
+import { FRAME_ELEMENTS, appendFrame, deleteRunFrames, frameCount, loadFrame, loadStream, packPersons, storeFrames, unpackPersons } from './psi-run-frames.ts';
+import { findRun, requireRun, type PsiRun } from './psi-runs.ts';
+import { PsiRunError } from './psi-run-error.ts';
+import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
+import { sortElements } from './sort-elements.ts';
+import { storeMatches } from './psi-matches.ts';
+
+export const PREPARE_PSI_SERVER_JOB = 'psi.prepare-server';
+
+/** Step 1: the guard admits the run; the blinding of the node's own set is queued. */
+export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: PeerNode, body: StartRunBody): Promise<ServerRunView> {
+  const existing = await findRun(trx, body.runId);
+  if (existing) {
+    if (existing.role !== 'server' || existing.peer_node_id !== peer.nodeId || existing.collaboration_id !== body.collaborationId) {
+      throw new PsiRunError('ACCORD_ERR_PSI_RUN_CONFLICT', `run ${body.runId} already exists`);
+    }
+    return serverRunView(trx, existing);
+  }
+  const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, body.collaborationId, new Date());
+  const client = partyOf(collaboration, peer);
+  const me = collaboration.self;
+  const unknown = body.idTypes.filter((type) => !collaboration.idTypes.includes(type));
+  if (unknown.length > 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `identifier types ${unknown.join(', ')} are not in the collaboration`);
+  const ordered = collaboration.idTypes.filter((type) => body.idTypes.includes(type));
+  const peerDeclared = ordered.reduce((sum, type) => sum + (body.declared[type] ?? 0), 0);
+  const ownDeclared = await ownInputSize(trx, collaboration.serverSegmentId);
+  await admitRun(trx, collaboration.id, body.runId, collaboration.policy, { own: ownDeclared, peer: peerDeclared });
+  await trx
+    .insertInto('psi_runs')
+    .values({
+      tenant_id: trx.tenantId,
+      id: body.runId,
+      collaboration_id: collaboration.id,
+      role: 'server',
+      peer_node_id: peer.nodeId,
+      suite: collaboration.suite,
+      id_types: ordered,
+      segment_id: collaboration.serverSegmentId,
+      status: 'preparing',
+      client_learns_members: learnsMembers(collaboration, client.role),
+      server_learns_members: learnsMembers(collaboration, me.role),
+      declared: JSON.stringify({ peer: Object.fromEntries(ordered.map((type) => [type, body.declared[type] ?? 0])), own: ownDeclared }),
+      started_by: `node:${peer.nodeId}`,
+    })
+    .execute();
+  await enqueueJob(trx, PREPARE_PSI_SERVER_JOB, { run: body.runId }, { maxAttempts: 3 });
+  return serverRunView(trx, await requireRun(trx, body.runId));
+}
+
+async function ownInputSize(trx: TenantTransaction, segmentId: number | null): Promise<number> {
+  const row = segmentId === null
+    ? await trx.selectFrom('persons').select((eb) => eb.fn.countAll<string>().as('n')).where('merged_into', 'is', null).executeTakeFirstOrThrow()
+    : await trx.selectFrom('segment_members').select((eb) => eb.fn.countAll<string>().as('n')).where('segment_id', '=', segmentId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The queued half of step 1: the node's consented set, blinded once and sorted, stored as frames. */
+export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, runId: string): Promise<void> {
+  const run = await requireRun(trx, runId);
+  if (run.status !== 'preparing') return;
+  const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
+  const engine = await node.engines.engine(collaboration.suite);
+  const input = await collectPsiInput(trx, node.gate, node.identifierKeys, {
+    segmentId: run.segment_id,
+    idTypes: run.id_types,
+    purpose: collaboration.purpose,
+    recipient: collaboration.recipient,
+    regime: collaboration.regime,
+    collaborationId: collaboration.id,
+    actor: run.started_by,
+  });
+  const key = engine.newKey();
+  try {
+    for (const idType of run.id_types) {
+      const set = input.sets.get(idType)!;
+      const blinded = await engine.hashAndBlind(set.digests, psiDomainSeparationTag(collaboration.suite, collaboration.id, idType), key);
+      const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
+      await storeFrames(trx, runId, idType, 'server-blinded', sorted, ELEMENT_BYTES);
+      await storeFrames(trx, runId, idType, 'server-persons', packPersons(Float64Array.from(order, (i) => set.personIds[i]!)), 8);
+    }
+    await trx
+      .updateTable('psi_runs')
+      .set({ status: 'ready', key_sealed: sealRunKey(node.masterKey, engine, key, trx.tenantId, runId), progress: JSON.stringify({ consented: input.consented }) })
+      .where('id', '=', runId)
+      .execute();
+  } finally {
+    key.destroy();
+  }
+}
+
+async function openRun(trx: TenantTransaction, runId: string, peer: PeerNode): Promise<PsiRun> {
+  const run = await requireRun(trx, runId);
+  if (run.role !== 'server' || run.peer_node_id !== peer.nodeId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', `no run ${runId} with this node`);
+  if (run.status === 'failed' || run.status === 'finished') throw new PsiRunError('ACCORD_ERR_PSI_RUN_CLOSED', `run ${runId} is ${run.status}`);
+  if (run.status === 'preparing') throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `run ${runId} is still preparing`);
+  return run;
+}
+
+function checkIdType(run: PsiRun, idType: string): void {
+  if (!run.id_types.includes(idType)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `run ${run.id} does not match on ${idType}`);
+}
+
+/** Step 2, client → server: one frame of the client's set, or of H(s)^ba when the server may learn members. */
+export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientSendStream, bytes: Uint8Array): Promise<ServerRunView> {
+  const run = await openRun(trx, runId, peer);
+  checkIdType(run, idType);
+  const target = stream === 'client-blinded' ? 'client-double' : 'server-double';
+  if (stream === 'server-double' && !run.server_learns_members) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'this collaboration does not release matched members to this node');
+  const sequence = await frameCount(trx, runId, idType, target);
+  const { header, body } = decodePsiFrame(bytes, {
+    publicKey: peer.publicKey,
+    collaborationId: run.collaboration_id,
+    runId,
+    sequence,
+    kind: frameKindOf(stream),
+    idType: idType as PsiFrameIdType,
+    suite: run.suite as PsiFrameSuite,
+    elementBytes: elementBytesOf(stream),
+    maxCount: FRAME_ELEMENTS,
+  });
+  if (stream === 'client-blinded') {
+    if (progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client set for ${idType} is already complete`);
+    // A set larger than declared is refused: the guard's size and asymmetry checks ran on the declaration.
+    const declaredPeer = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
+    checkDeclaredSize(Math.max(1, declaredPeer), (await receivedElements(trx, runId)) + header.count, 'peer');
+    const engine = await node.engines.engine(run.suite as PsiSuite);
+    const key = openRunKey(node.masterKey, engine, run.key_sealed!, trx.tenantId, runId);
+    try {
+      await appendFrame(trx, runId, idType, target, sequence, truncate(await engine.reblind(body, key), ELEMENT_BYTES));
+    } finally {
+      key.destroy();
+    }
+    if (header.last) {
+      if (!run.client_learns_members) {
+        // Count only: hand the doubly blinded set back in an order unrelated to the client's.
+        const all = await loadStream(trx, runId, idType, 'client-double');
+        await storeFrames(trx, runId, idType, 'client-double', sortElements(all, COMPARE_BYTES).sorted, COMPARE_BYTES);
+      }
+      await setProgress(trx, run, idType, { clientComplete: true });
+    }
+  } else {
+    await appendFrame(trx, runId, idType, target, sequence, body);
+  }
+  await trx.updateTable('psi_runs').set({ status: 'running' }).where('id', '=', runId).where('status', '=', 'ready').execute();
+  return serverRunView(trx, await requireRun(trx, runId));
+}
+
+/** Step 2, client ← server: one signed frame of the server's blinded set or of the client's doubly blinded one. */
+export async function serveFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientFetchStream, seq: number): Promise<Uint8Array> {
+  const run = await openRun(trx, runId, peer);
+  checkIdType(run, idType);
+  if (stream === 'client-double' && !progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the client set for ${idType} is not complete`);
+  const total = await frameCount(trx, runId, idType, stream);
+  const body = await loadFrame(trx, runId, idType, stream, seq);
+  if (!body) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `there is no frame ${seq} of ${stream}`);
+  return encodePsiFrame(frameHeader(run, idType, stream, seq, seq === total - 1), body, (message) => node.identity.sign(message));
+}
+
+/** Step 3: the server's own view (when it may learn members), the guard's release, the record, erasure. */
+export async function finishServerRun(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, report: FinishRunBody): Promise<ServerRunView> {
+  const run = await openRun(trx, runId, peer);
+  const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
+  let matchedPersons: Map<number, string> | undefined;
+  let byIdType: Record<string, number> = report.matched;
+  if (run.server_learns_members) {
+    matchedPersons = new Map();
+    byIdType = {};
+    for (const idType of run.id_types) {
+      const clientDouble = TruncatedSet.from(await loadStream(trx, runId, idType, 'client-double'));
+      const serverDouble = await loadStream(trx, runId, idType, 'server-double');
+      const persons = unpackPersons(await loadStream(trx, runId, idType, 'server-persons'));
+      if (serverDouble.length / COMPARE_BYTES !== persons.length) {
+        throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client returned ${serverDouble.length / COMPARE_BYTES} of ${persons.length} elements for ${idType}`);
+      }
+      let matched = 0;
+      for (const index of matchIndices(serverDouble, clientDouble)) {
+        const person = persons[index]!;
+        if (matchedPersons.has(person)) continue;
+        matchedPersons.set(person, idType);
+        matched++;
+      }
+      byIdType[idType] = matched;
+    }
+  }
+  const total = Object.values(byIdType).reduce((sum, n) => sum + n, 0);
+  const decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total, byIdType });
+  const released = decision.released && matchedPersons !== undefined;
+  if (released) await storeMatches(trx, runId, matchedPersons!);
+  await recordProcessing(trx, {
+    activity: 'psi.run',
+    purpose: collaboration.purpose,
+    collaboration_id: collaboration.id,
+    actor: run.started_by,
+    subjects_in: Number((run.progress as { consented?: number }).consented ?? 0),
+    subjects_out: released ? matchedPersons!.size : 0,
+    started_at: run.created_at,
+    finished_at: new Date(),
+    details: { runId, role: 'server', peer: peer.nodeId, decision, membersReleasedTo: released ? 'this node' : null, clientLearnsMembers: run.client_learns_members },
+  });
+  await closeRun(trx, runId, 'finished', { decision, membersStored: released ? matchedPersons!.size : 0 }, null);
+  return serverRunView(trx, await requireRun(trx, runId));
+}
+
+export async function failServerRun(trx: TenantTransaction, peer: PeerNode, runId: string, reason: string): Promise<void> {
+  const run = await requireRun(trx, runId);
+  if (run.role !== 'server' || run.peer_node_id !== peer.nodeId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', `no run ${runId} with this node`);
+  if (run.status === 'finished' || run.status === 'failed') return;
+  await closeRun(trx, runId, 'failed', null, `the client failed the run: ${reason}`);
+}
+
+/** Ends a run on this node: status, result, and the key and intermediate sets erased. */
+export async function closeRun(trx: TenantTransaction, runId: string, status: 'finished' | 'failed', result: Record<string, unknown> | null, error: string | null): Promise<void> {
+  await deleteRunFrames(trx, runId);
+  await trx
+    .updateTable('psi_runs')
+    .set({ status, result: result === null ? null : JSON.stringify(result), error, key_sealed: null, finished_at: new Date() })
+    .where('id', '=', runId)
+    .execute();
+}
+
+async function receivedElements(trx: TenantTransaction, runId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('psi_run_frames')
+    .select(sql<string>`coalesce(sum(length(body)), 0)`.as('bytes'))
+    .where('run_id', '=', runId)
+    .where('stream', '=', 'client-double')
+    .executeTakeFirstOrThrow();
+  return Number(row.bytes) / COMPARE_BYTES;
+}
+
+interface TypeProgress {
+  clientComplete: boolean;
+}
+
+const progressOf = (run: PsiRun, idType: string): TypeProgress => ((run.progress as { types?: Record<string, TypeProgress> }).types?.[idType] ?? { clientComplete: false });
+
+async function setProgress(trx: TenantTransaction, run: PsiRun, idType: string, value: TypeProgress): Promise<void> {
+  const progress = run.progress as { types?: Record<string, TypeProgress> };
+  await trx
+    .updateTable('psi_runs')
+    .set({ progress: JSON.stringify({ ...progress, types: { ...progress.types, [idType]: value } }) })
+    .where('id', '=', run.id)
+    .execute();
+}
+
+export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promise<ServerRunView> {
+  const types: ServerRunView['types'] = {};
+  for (const idType of run.id_types) {
+    types[idType] = {
+      serverFrames: await frameCount(trx, run.id, idType, 'server-blinded'),
+      clientFramesReceived: await frameCount(trx, run.id, idType, 'client-double'),
+      clientComplete: progressOf(run, idType).clientComplete,
+      serverDoubleReceived: await frameCount(trx, run.id, idType, 'server-double'),
+    };
+  }
+  return {
+    runId: run.id,
+    status: run.status,
+    error: run.error,
+    clientLearnsMembers: run.client_learns_members,
+    serverLearnsMembers: run.server_learns_members,
+    types,
+  };
+}
