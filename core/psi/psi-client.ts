@@ -18,6 +18,8 @@ import { PsiRunError } from './psi-run-error.ts';
 import { sortElements } from './sort-elements.ts';
 
 export interface PsiServerTransport {
+  /** Bytes of frames sent and received so far. */
+  readonly traffic: { sent: number; received: number };
   start(body: StartRunBody): Promise<ServerRunView>;
   view(): Promise<ServerRunView>;
   send(idType: string, stream: ClientSendStream, frame: Uint8Array): Promise<void>;
@@ -56,11 +58,20 @@ export interface PsiClientResult {
   readonly byIdType: Record<string, { input: number; matched: number }>;
   /** Matched people (input person ids) with the type they matched on; undefined when only the count may be learnt. */
   readonly matched: Map<number, string> | undefined;
+  /** Milliseconds per phase, summed over identifier types: waiting for the server's set, blinding, sending, fetching and re-blinding, matching, returning. */
+  readonly timings: Record<'prepare' | 'blind' | 'send' | 'fetch' | 'match' | 'return' | 'finish', number>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> {
+  const timings: PsiClientResult['timings'] = { prepare: 0, blind: 0, send: 0, fetch: 0, match: 0, return: 0, finish: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof PsiClientResult['timings']) => {
+    const now = performance.now();
+    timings[phase] += Math.round(now - mark);
+    mark = now;
+  };
   const declared = Object.fromEntries(run.idTypes.map((type) => [type, (run.inputs.get(type)?.personIds.length ?? 0)]));
   let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared });
   while (view.status === 'preparing') {
@@ -69,6 +80,7 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     view = await run.transport.view();
   }
   if (view.status === 'failed') throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', view.error ?? 'the server failed the run');
+  lap('prepare');
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
   const byIdType: PsiClientResult['byIdType'] = {};
@@ -78,6 +90,7 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     const blinded = await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
     const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
     const count = order.length;
+    lap('blind');
     const frames = Math.max(1, Math.ceil(count / FRAME_ELEMENTS));
     const progress = (phase: PsiClientProgress['phase'], done: number, total: number) => run.onProgress?.({ idType, phase, done, total });
 
@@ -87,9 +100,11 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
       progress('sending', seq + 1, frames);
     }
 
+    lap('send');
     const serverDouble = await fetchStream(run, idType, 'server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES), progress);
     const clientDouble = await fetchStream(run, idType, 'client-double', async (body) => body, progress);
     if (clientDouble.length !== count * COMPARE_BYTES) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server returned ${clientDouble.length / COMPARE_BYTES} of ${count} elements for ${idType}`);
+    lap('fetch');
     const hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
     let matchedHere = hits.length;
     if (matched) {
@@ -102,6 +117,7 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
       }
     }
     byIdType[idType] = { input: count, matched: matchedHere };
+    lap('match');
 
     if (view.serverLearnsMembers) {
       const total = Math.max(1, Math.ceil(serverDouble.length / COMPARE_BYTES / FRAME_ELEMENTS));
@@ -112,10 +128,12 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
         progress('returning', seq + 1, total);
       }
     }
+    lap('return');
     progress('done', 1, 1);
   }
   view = await run.transport.finish({ matched: Object.fromEntries(Object.entries(byIdType).map(([type, n]) => [type, n.matched])) });
-  return { view, byIdType, matched };
+  lap('finish');
+  return { view, byIdType, matched, timings };
 }
 
 function withoutMatched(input: PsiInputSet | undefined, matched: Map<number, string> | undefined): PsiInputSet {

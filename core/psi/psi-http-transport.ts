@@ -27,10 +27,13 @@ async function refused(response: Response): Promise<never> {
 
 export function httpPsiTransport(identity: NodeIdentity, server: PeerAddress, collaborationId: string, runId: string): PsiServerTransport {
   const run = psiRunPath(collaborationId, runId);
+  const traffic = { sent: 0, received: 0 };
   return {
+    traffic,
     start: async (body: StartRunBody) => serverRunView.parse(await callPeer(identity, server, 'POST', psiRunPath(collaborationId), body)),
     view: async () => serverRunView.parse(await callPeer(identity, server, 'GET', run)),
     async send(idType: string, stream: ClientSendStream, frame: Uint8Array) {
+      traffic.sent += frame.length;
       const response = await signedRequest(identity, server, 'POST', `${run}/frames/${idType}/${stream}`, frame, 'application/octet-stream', { timeoutMs: 300_000 });
       if (!response.ok) await refused(response);
       await response.arrayBuffer();
@@ -38,7 +41,9 @@ export function httpPsiTransport(identity: NodeIdentity, server: PeerAddress, co
     async fetch(idType: string, stream: ClientFetchStream, seq: number) {
       const response = await signedRequest(identity, server, 'GET', `${run}/frames/${idType}/${stream}/${seq}`, undefined, undefined, { timeoutMs: 300_000 });
       if (!response.ok) await refused(response);
-      return new Uint8Array(await response.arrayBuffer());
+      const frame = new Uint8Array(await response.arrayBuffer());
+      traffic.received += frame.length;
+      return frame;
     },
     finish: async (body: FinishRunBody) => serverRunView.parse(await callPeer(identity, server, 'POST', `${run}/finish`, body)),
     async fail(reason: string) {

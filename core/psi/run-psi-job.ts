@@ -18,7 +18,7 @@ import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobContext, type JobProcessor } from '../jobs/job-runner.ts';
 import { PeerError } from '../peers/peer-errors.ts';
-import { runPsiClient } from './psi-client.ts';
+import { runPsiClient, type PsiClientResult } from './psi-client.ts';
 import { learnsMembers, loadPsiCollaboration, peerAddressOf, peerFor, type PsiCollaboration } from './psi-collaboration.ts';
 import { httpPsiTransport } from './psi-http-transport.ts';
 import { collectPsiInput } from './psi-input.ts';
@@ -107,6 +107,7 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
   });
   if (!setup) return;
   const { run, collaboration, engine, key, input, peer } = setup;
+  const transport = httpPsiTransport(node.identity, peer, collaboration.id, runId);
   let result;
   try {
     result = await runPsiClient({
@@ -117,7 +118,7 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
       inputs: input.sets,
       engine,
       key,
-      transport: httpPsiTransport(node.identity, peer, collaboration.id, runId),
+      transport,
       sign: (message) => node.identity.sign(message),
       serverPublicKey: peer.publicKey,
     });
@@ -125,7 +126,7 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
     key.destroy();
   }
   await job.inTenant(async (trx) => {
-    await releaseClientResult(trx, collaboration, run.started_by, runId, input.consented, result, peer.nodeId);
+    await releaseClientResult(trx, collaboration, run.started_by, runId, input.consented, { ...result, traffic: transport.traffic }, peer.nodeId);
   });
 }
 
@@ -135,7 +136,7 @@ async function releaseClientResult(
   actor: string,
   runId: string,
   consented: number,
-  result: Awaited<ReturnType<typeof runPsiClient>>,
+  result: PsiClientResult & { traffic: { sent: number; received: number } },
   peerNodeId: string,
 ): Promise<void> {
   const byIdType = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.matched]));
@@ -158,9 +159,11 @@ async function releaseClientResult(
     subjects_out: stored,
     started_at: (await requireRun(trx, runId)).created_at,
     finished_at: new Date(),
-    details: { runId, role: 'client', peer: peerNodeId, decision, input: result.byIdType, membersStored: stored, serverLearnsMembers: result.view.serverLearnsMembers },
+    details: { runId, role: 'client', peer: peerNodeId, decision, membersStored: stored, serverLearnsMembers: result.view.serverLearnsMembers },
   });
-  await closeRun(trx, runId, 'finished', { decision, input: result.byIdType, membersStored: stored }, null);
+  // Only what the guard released leaves this function: the raw matched counts stay out of the result.
+  const inputSizes = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.input]));
+  await closeRun(trx, runId, 'finished', { decision, input: inputSizes, membersStored: stored, timingsMs: result.timings, bytes: result.traffic }, null);
 }
 
 async function failRun(job: JobContext, node: PsiNode, runId: string, error: Error): Promise<void> {
