@@ -15,6 +15,7 @@ const runView = z.object({
   role: z.enum(['client', 'server']),
   peerNodeId: z.uuid(),
   suite: z.string(),
+  mode: z.enum(['balanced', 'unbalanced', 'payload']),
   idTypes: z.array(z.string()),
   segmentId: z.number().nullable(),
   status: z.enum(['preparing', 'ready', 'running', 'finished', 'failed']),
@@ -32,6 +33,7 @@ const toView = (run: PsiRun): z.output<typeof runView> => ({
   role: run.role,
   peerNodeId: run.peer_node_id,
   suite: run.suite,
+  mode: run.mode,
   idTypes: run.id_types,
   segmentId: run.segment_id === null ? null : Number(run.segment_id),
   status: run.status,
@@ -56,6 +58,7 @@ export const psiRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: PsiNo
             collaborationId: z.uuid(),
             segmentId: z.number().int().positive().nullable().default(null),
             peerNodeId: z.uuid().optional(),
+            mode: z.enum(['balanced', 'unbalanced']).default('balanced'),
           })
           .strict(),
         response: { 202: runView },
@@ -102,7 +105,7 @@ export const psiRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: PsiNo
         summary: 'The matched audience the guard released to this node (person ids), in pages',
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1_000) }),
-        response: { 200: z.object({ items: z.array(z.object({ personId: z.number(), idType: z.string() })), next: z.number().nullable() }) },
+        response: { 200: z.object({ items: z.array(z.object({ personId: z.number(), idType: z.string(), partnerTags: z.record(z.string(), z.unknown()).nullable() })), next: z.number().nullable() }) },
       },
     },
     async (request) => {
@@ -110,7 +113,7 @@ export const psiRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: PsiNo
         await requireRun(trx, request.params.id);
         return matchedPersons(trx, request.params.id, request.query);
       });
-      const items = rows.map((row) => ({ personId: Number(row.person_id), idType: row.id_type }));
+      const items = rows.map((row) => ({ personId: Number(row.person_id), idType: row.id_type, partnerTags: row.payload ?? null }));
       return { items, next: items.length === request.query.limit ? items.at(-1)!.personId : null };
     },
   );

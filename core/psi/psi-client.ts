@@ -16,6 +16,7 @@ import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type Fini
 import { FRAME_ELEMENTS } from './psi-run-frames.ts';
 import { PsiRunError } from './psi-run-error.ts';
 import { sortElements } from './sort-elements.ts';
+import { membershipMatches, openPayloads } from './oprf-sets.ts';
 
 export interface PsiServerTransport {
   /** Bytes of frames sent and received so far. */
@@ -43,6 +44,10 @@ export interface PsiClientRun {
   readonly onProgress?: (progress: PsiClientProgress) => void;
   /** How long to wait between looks while the server prepares its set. */
   readonly pollMs?: number;
+  /** unbalanced: ask the server to answer from its set cached per key epoch. */
+  readonly mode?: 'balanced' | 'unbalanced';
+  /** The largest server set the client accepts (bounds decoding the server's compressed set). */
+  readonly maxServerSize?: number;
 }
 
 export interface PsiClientProgress {
@@ -58,6 +63,8 @@ export interface PsiClientResult {
   readonly byIdType: Record<string, { input: number; matched: number }>;
   /** Matched people (input person ids) with the type they matched on; undefined when only the count may be learnt. */
   readonly matched: Map<number, string> | undefined;
+  /** PSI with payload: what each matched person's payload opened to (JSON bytes). */
+  readonly payloads: Map<number, Uint8Array>;
   /** Milliseconds per phase, summed over identifier types: waiting for the server's set, blinding, sending, fetching and re-blinding, matching, returning. */
   readonly timings: Record<'prepare' | 'blind' | 'send' | 'fetch' | 'match' | 'return' | 'finish', number>;
 }
@@ -73,7 +80,7 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     mark = now;
   };
   const declared = Object.fromEntries(run.idTypes.map((type) => [type, (run.inputs.get(type)?.personIds.length ?? 0)]));
-  let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared });
+  let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared, mode: run.mode ?? 'balanced' });
   while (view.status === 'preparing') {
     run.onProgress?.({ idType: run.idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
     await sleep(run.pollMs ?? 250);
@@ -84,6 +91,8 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
   const byIdType: PsiClientResult['byIdType'] = {};
+  const payloads = new Map<number, Uint8Array>();
+  const context = { collaborationId: run.collaborationId, runId: view.tagContext };
 
   for (const idType of run.idTypes) {
     const input = withoutMatched(run.inputs.get(idType), matched);
@@ -101,11 +110,31 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     }
 
     lap('send');
-    const serverDouble = await fetchStream(run, idType, 'server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES), progress);
-    const clientDouble = await fetchStream(run, idType, 'client-double', async (body) => body, progress);
-    if (clientDouble.length !== count * COMPARE_BYTES) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server returned ${clientDouble.length / COMPARE_BYTES} of ${count} elements for ${idType}`);
-    lap('fetch');
-    const hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
+    let hits: Uint32Array;
+    let serverDouble: Uint8Array | undefined;
+    const opened = new Map<number, Uint8Array>();
+    if (view.mode === 'balanced') {
+      serverDouble = await fetchStream(run, idType, 'server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES), progress);
+      const clientDouble = await fetchStream(run, idType, 'client-double', async (body) => body, progress);
+      checkReturned(clientDouble.length / COMPARE_BYTES, count, idType);
+      lap('fetch');
+      hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
+    } else {
+      // OPRF: unblind H(c)^ab to H(c)^b, then look its tags up in what the server published.
+      const unblinded = await fetchStream(run, idType, 'client-double-full', (body) => run.engine.unblind(body, run.key), progress);
+      checkReturned(unblinded.length / ELEMENT_BYTES, count, idType);
+      if (view.mode === 'unbalanced') {
+        const set = await fetchStream(run, idType, 'server-gcs', async (body) => body, progress);
+        lap('fetch');
+        hits = membershipMatches(unblinded, context, set, run.maxServerSize ?? 200_000_000);
+      } else {
+        const entries = await fetchStream(run, idType, 'server-payload', async (body) => body, progress);
+        lap('fetch');
+        const found = openPayloads(unblinded, context, entries);
+        for (const { index, payload } of found) opened.set(index, payload);
+        hits = Uint32Array.from(found, (f) => f.index);
+      }
+    }
     let matchedHere = hits.length;
     if (matched) {
       matchedHere = 0;
@@ -113,13 +142,15 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
         const person = input.personIds[order[index]!]!;
         if (matched.has(person)) continue;
         matched.set(person, idType);
+        const payload = opened.get(index);
+        if (payload) payloads.set(person, payload);
         matchedHere++;
       }
     }
     byIdType[idType] = { input: count, matched: matchedHere };
     lap('match');
 
-    if (view.serverLearnsMembers) {
+    if (view.serverLearnsMembers && serverDouble) {
       const total = Math.max(1, Math.ceil(serverDouble.length / COMPARE_BYTES / FRAME_ELEMENTS));
       view = await run.transport.view();
       for (let seq = view.types[idType]!.serverDoubleReceived; seq < total; seq++) {
@@ -133,7 +164,11 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
   }
   view = await run.transport.finish({ matched: Object.fromEntries(Object.entries(byIdType).map(([type, n]) => [type, n.matched])) });
   lap('finish');
-  return { view, byIdType, matched, timings };
+  return { view, byIdType, matched, payloads, timings };
+}
+
+function checkReturned(returned: number, sent: number, idType: string): void {
+  if (returned !== sent) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server returned ${returned} of ${sent} elements for ${idType}`);
 }
 
 function withoutMatched(input: PsiInputSet | undefined, matched: Map<number, string> | undefined): PsiInputSet {

@@ -8,13 +8,28 @@ export async function storeMatches(trx: TenantTransaction, runId: string, matche
   for (let i = 0; i < rows.length; i += PAGE) await trx.insertInto('psi_matches').values(rows.slice(i, i + PAGE)).execute();
 }
 
+/** PSI with payload: the tag values each released match opened, kept beside the match. */
+export async function storePayloads(trx: TenantTransaction, runId: string, payloads: ReadonlyMap<number, Uint8Array>): Promise<void> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const rows = [...payloads].map(([person, bytes]) => ({ tenant_id: trx.tenantId, run_id: runId, person_id: person, payload: JSON.stringify(parsePayload(decoder.decode(bytes))) }));
+  for (let i = 0; i < rows.length; i += PAGE) await trx.insertInto('psi_match_payloads').values(rows.slice(i, i + PAGE)).execute();
+}
+
+/** A payload is the partner's data: only a flat JSON object of tag values is taken from it. */
+function parsePayload(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a PSI payload must be a JSON object of tag values');
+  return value as Record<string, unknown>;
+}
+
 export async function matchedPersons(trx: TenantTransaction, runId: string, page: { after: number; limit: number }) {
   return trx
-    .selectFrom('psi_matches')
-    .select(['person_id', 'id_type'])
-    .where('run_id', '=', runId)
-    .where('person_id', '>', page.after)
-    .orderBy('person_id')
+    .selectFrom('psi_matches as m')
+    .leftJoin('psi_match_payloads as p', (join) => join.onRef('p.tenant_id', '=', 'm.tenant_id').onRef('p.run_id', '=', 'm.run_id').onRef('p.person_id', '=', 'm.person_id'))
+    .select(['m.person_id', 'm.id_type', 'p.payload'])
+    .where('m.run_id', '=', runId)
+    .where('m.person_id', '>', page.after)
+    .orderBy('m.person_id')
     .limit(page.limit)
     .execute();
 }

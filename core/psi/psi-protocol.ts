@@ -28,6 +28,8 @@ export const startRunBody = z
     collaborationId: z.uuid(),
     idTypes: z.array(z.string().min(1).max(40)).min(1).max(8),
     declared: z.record(z.string(), z.number().int().min(0)),
+    /** unbalanced: the server answers from a set it blinded once per key epoch (ristretto255 only). */
+    mode: z.enum(['balanced', 'unbalanced']).default('balanced'),
   })
   .strict();
 export type StartRunBody = z.infer<typeof startRunBody>;
@@ -35,13 +37,17 @@ export type StartRunBody = z.infer<typeof startRunBody>;
 export const serverRunView = z.object({
   runId: z.uuid(),
   status: z.enum(['preparing', 'ready', 'running', 'finished', 'failed']),
+  /** payload when the collaboration enriches the brand with the partner's tags. */
+  mode: z.enum(['balanced', 'unbalanced', 'payload']),
+  /** The run id (or key epoch id, unbalanced) the OPRF tags and payload keys are bound to. */
+  tagContext: z.uuid(),
   error: z.string().nullable(),
   clientLearnsMembers: z.boolean(),
   serverLearnsMembers: z.boolean(),
   types: z.record(
     z.string(),
     z.object({
-      /** Frames of the server's own blinded set. */
+      /** Frames of what the server publishes of its own set (blinded elements, a GCS, or payload entries). */
       serverFrames: z.number().int(),
       /** Frames of the client's blinded set received so far (the next sequence number). */
       clientFramesReceived: z.number().int(),
@@ -64,6 +70,6 @@ export const failRunBody = z.object({ reason: z.string().min(1).max(500) }).stri
 
 /** Streams a client may send and fetch. */
 export const clientSendStreams = ['client-blinded', 'server-double'] as const;
-export const clientFetchStreams = ['server-blinded', 'client-double'] as const;
+export const clientFetchStreams = ['server-blinded', 'client-double', 'client-double-full', 'server-gcs', 'server-payload'] as const;
 export type ClientSendStream = (typeof clientSendStreams)[number];
 export type ClientFetchStream = (typeof clientFetchStreams)[number];

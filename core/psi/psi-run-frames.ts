@@ -18,9 +18,19 @@ export type PsiStream =
   /** client: which person each of its sent elements belongs to (float64 ids). */
   | 'client-persons'
   /** server: its own elements blinded by both parties, 12-byte truncations, when it may learn members. */
-  | 'server-double';
+  | 'server-double'
+  /** server, OPRF modes: the client's elements blinded twice, whole (the client unblinds them). */
+  | 'client-double-full'
+  /** server, unbalanced: a Golomb-coded set of tags of its blinded elements. */
+  | 'server-gcs'
+  /** server, payload: tag ‖ sealed tag values per element. */
+  | 'server-payload';
 
 export const FRAME_ELEMENTS = 65_536;
+const MAX_FRAME_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Elements per frame for an element size, within the frame body cap. */
+export const elementsPerFrame = (elementBytes: number): number => Math.min(FRAME_ELEMENTS, Math.floor(MAX_FRAME_BODY_BYTES / elementBytes));
 
 export async function frameCount(trx: TenantTransaction, runId: string, idType: string, stream: PsiStream): Promise<number> {
   const row = await trx
@@ -40,7 +50,7 @@ export async function appendFrame(trx: TenantTransaction, runId: string, idType:
 /** Stores a whole packed set as frames of FRAME_ELEMENTS elements (an empty set is one empty frame). */
 export async function storeFrames(trx: TenantTransaction, runId: string, idType: string, stream: PsiStream, packed: Uint8Array, elementBytes: number): Promise<number> {
   await trx.deleteFrom('psi_run_frames').where('run_id', '=', runId).where('id_type', '=', idType).where('stream', '=', stream).execute();
-  const step = FRAME_ELEMENTS * elementBytes;
+  const step = elementsPerFrame(elementBytes) * elementBytes;
   let seq = 0;
   for (let offset = 0; offset < packed.length || seq === 0; offset += step) {
     await appendFrame(trx, runId, idType, stream, seq++, packed.subarray(offset, offset + step));

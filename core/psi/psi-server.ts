@@ -24,6 +24,9 @@ import { findRun, requireRun, type PsiRun } from './psi-runs.ts';
 import { PsiRunError } from './psi-run-error.ts';
 import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
 import { sortElements } from './sort-elements.ts';
+import { blindWithEpoch, currentEpoch } from './key-epochs.ts';
+import { membershipSet, PAYLOAD_ENTRY_BYTES, payloadEntries } from './oprf-sets.ts';
+import { tagPayloads } from './tag-payloads.ts';
 import { storeMatches } from './psi-matches.ts';
 
 export const PREPARE_PSI_SERVER_JOB = 'psi.prepare-server';
@@ -43,6 +46,12 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   const unknown = body.idTypes.filter((type) => !collaboration.idTypes.includes(type));
   if (unknown.length > 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `identifier types ${unknown.join(', ')} are not in the collaboration`);
   const ordered = collaboration.idTypes.filter((type) => body.idTypes.includes(type));
+  // The brand enriched with the partner's tags gets them as payloads; otherwise the client chooses.
+  const enrichment = collaboration.outputs.tagEnrichment && client.role === 'brand' && learnsMembers(collaboration, client.role);
+  const mode = enrichment ? 'payload' : body.mode;
+  if (mode !== 'balanced' && collaboration.suite !== 'ristretto255') {
+    throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `${mode} runs need the ristretto255 suite (X25519 cannot unblind); the collaboration uses ${collaboration.suite}`);
+  }
   const peerDeclared = ordered.reduce((sum, type) => sum + (body.declared[type] ?? 0), 0);
   const ownDeclared = await ownInputSize(trx, collaboration.serverSegmentId);
   await admitRun(trx, collaboration.id, body.runId, collaboration.policy, { own: ownDeclared, peer: peerDeclared });
@@ -55,11 +64,13 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
       role: 'server',
       peer_node_id: peer.nodeId,
       suite: collaboration.suite,
+      mode,
       id_types: ordered,
       segment_id: collaboration.serverSegmentId,
       status: 'preparing',
       client_learns_members: learnsMembers(collaboration, client.role),
-      server_learns_members: learnsMembers(collaboration, me.role),
+      // In the OPRF modes nothing comes back to the server to compare.
+      server_learns_members: mode === 'balanced' && learnsMembers(collaboration, me.role),
       declared: JSON.stringify({ peer: Object.fromEntries(ordered.map((type) => [type, body.declared[type] ?? 0])), own: ownDeclared }),
       started_by: `node:${peer.nodeId}`,
     })
@@ -90,18 +101,33 @@ export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, ru
     collaborationId: collaboration.id,
     actor: run.started_by,
   });
-  const key = engine.newKey();
+  const epoch = run.mode === 'unbalanced' ? await currentEpoch(trx, node.masterKey, engine, collaboration.id) : undefined;
+  const key = epoch?.key ?? engine.newKey();
+  const context = { collaborationId: collaboration.id, runId: epoch?.id ?? runId };
+  const clientSize = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
+  let reused = 0;
   try {
     for (const idType of run.id_types) {
       const set = input.sets.get(idType)!;
+      if (run.mode === 'unbalanced') {
+        const cached = await blindWithEpoch(trx, node.masterKey, engine, epoch!, collaboration.id, idType, set.digests);
+        reused += cached.reused;
+        await storeFrames(trx, runId, idType, 'server-gcs', membershipSet(cached.blinded, context, clientSize), 1);
+        continue;
+      }
       const blinded = await engine.hashAndBlind(set.digests, psiDomainSeparationTag(collaboration.suite, collaboration.id, idType), key);
+      if (run.mode === 'payload') {
+        const payloads = await tagPayloads(trx, set.personIds, collaboration.outputs.tagEnrichment?.tags ?? []);
+        await storeFrames(trx, runId, idType, 'server-payload', payloadEntries(blinded, payloads, context), PAYLOAD_ENTRY_BYTES);
+        continue;
+      }
       const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
       await storeFrames(trx, runId, idType, 'server-blinded', sorted, ELEMENT_BYTES);
       await storeFrames(trx, runId, idType, 'server-persons', packPersons(Float64Array.from(order, (i) => set.personIds[i]!)), 8);
     }
     await trx
       .updateTable('psi_runs')
-      .set({ status: 'ready', key_sealed: sealRunKey(node.masterKey, engine, key, trx.tenantId, runId), progress: JSON.stringify({ consented: input.consented }) })
+      .set({ status: 'ready', key_sealed: sealRunKey(node.masterKey, engine, key, trx.tenantId, runId), progress: JSON.stringify({ consented: input.consented, tagContext: context.runId, reusedFromEpoch: reused }) })
       .where('id', '=', runId)
       .execute();
   } finally {
@@ -125,7 +151,8 @@ function checkIdType(run: PsiRun, idType: string): void {
 export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientSendStream, bytes: Uint8Array): Promise<ServerRunView> {
   const run = await openRun(trx, runId, peer);
   checkIdType(run, idType);
-  const target = stream === 'client-blinded' ? 'client-double' : 'server-double';
+  const oprf = run.mode !== 'balanced';
+  const target = stream === 'server-double' ? 'server-double' : oprf ? 'client-double-full' : 'client-double';
   if (stream === 'server-double' && !run.server_learns_members) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'this collaboration does not release matched members to this node');
   const sequence = await frameCount(trx, runId, idType, target);
   const { header, body } = decodePsiFrame(bytes, {
@@ -143,19 +170,21 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
     if (progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client set for ${idType} is already complete`);
     // A set larger than declared is refused: the guard's size and asymmetry checks ran on the declaration.
     const declaredPeer = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
-    checkDeclaredSize(Math.max(1, declaredPeer), (await receivedElements(trx, runId)) + header.count, 'peer');
+    checkDeclaredSize(Math.max(1, declaredPeer), (await receivedElements(trx, run)) + header.count, 'peer');
     const engine = await node.engines.engine(run.suite as PsiSuite);
     const key = openRunKey(node.masterKey, engine, run.key_sealed!, trx.tenantId, runId);
     try {
-      await appendFrame(trx, runId, idType, target, sequence, truncate(await engine.reblind(body, key), ELEMENT_BYTES));
+      const doubled = await engine.reblind(body, key);
+      // The OPRF modes hand H(c)^ab back whole: the client unblinds it to H(c)^b.
+      await appendFrame(trx, runId, idType, target, sequence, oprf ? doubled : truncate(doubled, ELEMENT_BYTES));
     } finally {
       key.destroy();
     }
     if (header.last) {
       if (!run.client_learns_members) {
         // Count only: hand the doubly blinded set back in an order unrelated to the client's.
-        const all = await loadStream(trx, runId, idType, 'client-double');
-        await storeFrames(trx, runId, idType, 'client-double', sortElements(all, COMPARE_BYTES).sorted, COMPARE_BYTES);
+        const size = oprf ? ELEMENT_BYTES : COMPARE_BYTES;
+        await storeFrames(trx, runId, idType, target, sortElements(await loadStream(trx, runId, idType, target), size).sorted, size);
       }
       await setProgress(trx, run, idType, { clientComplete: true });
     }
@@ -170,7 +199,8 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
 export async function serveFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientFetchStream, seq: number): Promise<Uint8Array> {
   const run = await openRun(trx, runId, peer);
   checkIdType(run, idType);
-  if (stream === 'client-double' && !progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the client set for ${idType} is not complete`);
+  if (stream !== clientDoubleStream(run) && stream !== serverSetStream(run)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `a ${run.mode} run has no ${stream} stream`);
+  if (stream === clientDoubleStream(run) && !progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the client set for ${idType} is not complete`);
   const total = await frameCount(trx, runId, idType, stream);
   const body = await loadFrame(trx, runId, idType, stream, seq);
   if (!body) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `there is no frame ${seq} of ${stream}`);
@@ -239,14 +269,19 @@ export async function closeRun(trx: TenantTransaction, runId: string, status: 'f
     .execute();
 }
 
-async function receivedElements(trx: TenantTransaction, runId: string): Promise<number> {
+/** Where the server keeps the client's doubly blinded elements, by mode. */
+const clientDoubleStream = (run: PsiRun) => (run.mode === 'balanced' ? 'client-double' : 'client-double-full');
+/** What the server publishes of its own set, by mode. */
+const serverSetStream = (run: PsiRun) => ({ balanced: 'server-blinded', unbalanced: 'server-gcs', payload: 'server-payload' } as const)[run.mode];
+
+async function receivedElements(trx: TenantTransaction, run: PsiRun): Promise<number> {
   const row = await trx
     .selectFrom('psi_run_frames')
     .select(sql<string>`coalesce(sum(length(body)), 0)`.as('bytes'))
-    .where('run_id', '=', runId)
-    .where('stream', '=', 'client-double')
+    .where('run_id', '=', run.id)
+    .where('stream', '=', clientDoubleStream(run))
     .executeTakeFirstOrThrow();
-  return Number(row.bytes) / COMPARE_BYTES;
+  return Number(row.bytes) / elementBytesOf(clientDoubleStream(run));
 }
 
 interface TypeProgress {
@@ -268,8 +303,8 @@ export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promis
   const types: ServerRunView['types'] = {};
   for (const idType of run.id_types) {
     types[idType] = {
-      serverFrames: await frameCount(trx, run.id, idType, 'server-blinded'),
-      clientFramesReceived: await frameCount(trx, run.id, idType, 'client-double'),
+      serverFrames: await frameCount(trx, run.id, idType, serverSetStream(run)),
+      clientFramesReceived: await frameCount(trx, run.id, idType, clientDoubleStream(run)),
       clientComplete: progressOf(run, idType).clientComplete,
       serverDoubleReceived: await frameCount(trx, run.id, idType, 'server-double'),
     };
@@ -277,6 +312,8 @@ export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promis
   return {
     runId: run.id,
     status: run.status,
+    mode: run.mode,
+    tagContext: (run.progress as { tagContext?: string }).tagContext ?? run.id,
     error: run.error,
     clientLearnsMembers: run.client_learns_members,
     serverLearnsMembers: run.server_learns_members,

@@ -22,7 +22,7 @@ import { runPsiClient, type PsiClientResult } from './psi-client.ts';
 import { learnsMembers, loadPsiCollaboration, peerAddressOf, peerFor, type PsiCollaboration } from './psi-collaboration.ts';
 import { httpPsiTransport } from './psi-http-transport.ts';
 import { collectPsiInput } from './psi-input.ts';
-import { storeMatches } from './psi-matches.ts';
+import { storeMatches, storePayloads } from './psi-matches.ts';
 import type { PsiNode } from './psi-node.ts';
 import { openRunKey, sealRunKey } from './psi-run-key.ts';
 import { requireRun } from './psi-runs.ts';
@@ -35,6 +35,7 @@ export interface StartPsiRun {
   readonly segmentId: number | null;
   readonly peerNodeId?: string | undefined;
   readonly declaredSize: number;
+  readonly mode?: 'balanced' | 'unbalanced';
   readonly actor: string;
 }
 
@@ -53,6 +54,7 @@ export async function startPsiRun(trx: TenantTransaction, selfNodeId: string, re
       role: 'client',
       peer_node_id: peer.nodeId,
       suite: collaboration.suite,
+      mode: request.mode ?? 'balanced',
       id_types: collaboration.idTypes,
       segment_id: request.segmentId,
       status: 'preparing',
@@ -121,6 +123,7 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
       transport,
       sign: (message) => node.identity.sign(message),
       serverPublicKey: peer.publicKey,
+      mode: run.mode === 'unbalanced' ? 'unbalanced' : 'balanced',
     });
   } finally {
     key.destroy();
@@ -147,6 +150,7 @@ async function releaseClientResult(
     const members = await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...result.matched]);
     if (members.released) {
       await storeMatches(trx, runId, new Map(members.members));
+      await storePayloads(trx, runId, result.payloads);
       stored = members.members.length;
     }
   }
@@ -163,6 +167,7 @@ async function releaseClientResult(
   });
   // Only what the guard released leaves this function: the raw matched counts stay out of the result.
   const inputSizes = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.input]));
+  await trx.updateTable('psi_runs').set({ mode: result.view.mode }).where('id', '=', runId).execute();
   await closeRun(trx, runId, 'finished', { decision, input: inputSizes, membersStored: stored, timingsMs: result.timings, bytes: result.traffic }, null);
 }
 
