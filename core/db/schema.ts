@@ -569,6 +569,7 @@ export interface PsiRunTable {
   role: 'client' | 'server';
   peer_node_id: string;
   suite: string;
+  mode: ColumnType<PsiRunMode, PsiRunMode | undefined, PsiRunMode>;
   id_types: string[];
   segment_id: number | null;
   status: 'preparing' | 'ready' | 'running' | 'finished' | 'failed';
@@ -591,6 +592,33 @@ export interface PsiRunFrameTable {
   stream: string;
   seq: number;
   body: Uint8Array;
+}
+
+export type PsiRunMode = 'balanced' | 'unbalanced' | 'payload';
+
+export interface PsiMatchPayloadTable {
+  tenant_id: string;
+  run_id: string;
+  person_id: number;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface PsiKeyEpochTable {
+  tenant_id: string;
+  id: string;
+  collaboration_id: string;
+  key_sealed: Uint8Array;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export interface PsiEpochSetTable {
+  tenant_id: string;
+  epoch_id: string;
+  id_type: string;
+  seq: number;
+  fingerprints: Uint8Array;
+  elements: Uint8Array;
 }
 
 export interface PsiMatchTable {
@@ -733,6 +761,9 @@ export interface Database {
   psi_runs: PsiRunTable;
   psi_run_frames: PsiRunFrameTable;
   psi_matches: PsiMatchTable;
+  psi_match_payloads: PsiMatchPayloadTable;
+  psi_key_epochs: PsiKeyEpochTable;
+  psi_epoch_sets: PsiEpochSetTable;
   // 0014 output guard tables:
   guard_decisions: GuardDecisionTable;
 }
