@@ -8,11 +8,14 @@ import { buildSegments } from './demo/build-segments.ts';
 import { ingestMembers } from './demo/ingest-members.ts';
 import { introduceNodes } from './demo/introduce-nodes.ts';
 import { recordConsents } from './demo/record-consents.ts';
+import { runPsiStep } from './demo/run-psi.ts';
 import { startDemoNode, type DemoNode } from './demo/demo-node.ts';
 
 interface DemoOptions {
   /** Members in the generated first-party file. */
   members: number;
+  /** Users in the media partner's user base. */
+  partnerUsers: number;
 }
 
 type DemoStep = { title: string; run(brand: DemoNode, partner: DemoNode, say: (line: string) => void, options: DemoOptions): Promise<void> };
@@ -22,12 +25,15 @@ const steps: DemoStep[] = [
   { title: 'record consents and ask the gate', run: recordConsents },
   { title: 'ingest members and orders (one-ID)', run: (brand, _partner, say, options) => ingestMembers(brand, say, options.members) },
   { title: 'tags and segments', run: buildSegments },
+  { title: 'PSI with the media partner: overlap count, then a matched audience', run: runPsiStep },
 ];
 
 export async function demoCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { members: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({ args, options: { members: { type: 'string', default: '100000' }, 'partner-users': { type: 'string', default: '1000000' } } });
   const members = Number(values.members);
   if (!Number.isInteger(members) || members < 1 || members > 1_000_000) throw new Error('--members must be an integer from 1 to 1,000,000');
+  const partnerUsers = Number(values['partner-users']);
+  if (!Number.isInteger(partnerUsers) || partnerUsers < 1 || partnerUsers > 5_000_000) throw new Error('--partner-users must be an integer from 1 to 5,000,000');
   const say = (line: string) => console.log(`  ${line}`);
   const started: DemoNode[] = [];
   try {
@@ -39,7 +45,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     console.log(`started ${partner.name} at ${partner.url} (node ${partner.node.identity.nodeId})`);
     for (const [index, step] of steps.entries()) {
       console.log(`step ${index + 1}: ${step.title}`);
-      await step.run(brand, partner, say, { members });
+      await step.run(brand, partner, say, { members, partnerUsers });
     }
   } finally {
     for (const node of started.reverse()) await node.close();

@@ -21,7 +21,8 @@ function seeded(seed: number): () => number {
 }
 
 const email = (i: number) => `member${i}@example.cn`;
-const phone = (i: number) => `1380${String(1_000_000 + i).slice(-7)}`;
+/** Member i's mobile: the PSI step puts some of them in the partner's user base. */
+export const memberPhone = (i: number) => `1380${String(1_000_000 + i).slice(-7)}`;
 
 function membersCsv(random: () => number, members: number): string {
   const lines = ['email,phone,wechat_openid@wxdemo,attr.city,attr.gender,attr.birthday'];
@@ -29,9 +30,9 @@ function membersCsv(random: () => number, members: number): string {
     const city = CITIES[Math.floor(random() * CITIES.length)]!;
     const birthday = new Date(Date.UTC(1970 + Math.floor(random() * 35), Math.floor(random() * 12), 1 + Math.floor(random() * 28))).toISOString().slice(0, 10);
     const openid = random() < 0.3 ? `oDemo${i.toString(36)}` : '';
-    lines.push(`${email(i)},${phone(i)},${openid},${city},${random() < 0.55 ? 'f' : 'm'},${birthday}`);
+    lines.push(`${email(i)},${memberPhone(i)},${openid},${city},${random() < 0.55 ? 'f' : 'm'},${birthday}`);
     // The same member again through another channel, with a second phone: one person after one-ID.
-    if (i % 33 === 5) lines.push(`${email(i)},${phone(members + i)},,${city},,`);
+    if (i % 33 === 5) lines.push(`${email(i)},${memberPhone(members + i)},,${city},,`);
   }
   return `${lines.join('\n')}\n`;
 }

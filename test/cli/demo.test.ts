@@ -3,7 +3,7 @@ import { runAccord } from '../support/accord-process.ts';
 
 describe('accord demo', () => {
   it('starts a brand and a media partner node, introduces them, stops both and exits 0', async () => {
-    const result = await runAccord(['demo', '--members', '2000'], { LOG_LEVEL: 'warn' });
+    const result = await runAccord(['demo', '--members', '2000', '--partner-users', '5000'], { LOG_LEVEL: 'warn' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/started Brand \(demo\) at http:\/\/127\.0\.0\.1:\d+/);
@@ -27,6 +27,12 @@ describe('accord demo', () => {
     for (const line of portraits) {
       for (const count of line.matchAll(/ (\d[\d,]*)(?=[,;]|$)/g)) expect(Number(count[1]!.replaceAll(',', ''))).toBeGreaterThanOrEqual(10);
     }
+    expect(result.stdout).toContain('brand: 1,700 of 2,000 members gave separate consent to matching with Media partner (demo)');
+    expect(result.stdout).toMatch(/partner: 5,000 platform users ingested in [\d.]+ s \(600 of them are brand members\)/);
+    // 600 brand members are platform users; those who consented (and only they) are counted.
+    expect(result.stdout).toMatch(/overlap count in [\d.]+ s: 520 people \(by type: \{"phone":520/);
+    expect(result.stdout).toMatch(/matched audience in [\d.]+ s: 520 brand members stored for activation \(released by the guard\)/);
+    expect(result.stdout).toMatch(/the same audience again in [\d.]+ s from the partner's cached blinded set: 520 members/);
     expect(result.stdout.trim().split('\n').at(-1)).toBe('stopped 2 node(s)');
-  });
+  }, 300_000);
 });
