@@ -111,6 +111,7 @@ const statusByCode: Record<string, number> = {
   // The peer, not this node, failed: a gateway error, with the peer's own status and code attached.
   ACCORD_ERR_PEER_UNREACHABLE: 502,
   ACCORD_ERR_PEER_REFUSED: 502,
+  ACCORD_ERR_PEER_OFFLINE: 409,
   ACCORD_ERR_GUARD_RATE_LIMITED: 429,
   ACCORD_ERR_GUARD_RUN_BUDGET: 409,
   ACCORD_ERR_GUARD_PRIVACY_BUDGET: 409,

@@ -10,6 +10,7 @@ import { demoCommand } from './demo-command.ts';
 import { importCommand } from './import-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
+import { psiCommand } from './psi-command.ts';
 import { segmentsCommand } from './segments-command.ts';
 import { startCommand } from './start-command.ts';
 import { tagsCommand } from './tags-command.ts';
@@ -31,6 +32,7 @@ const usage = `usage: accord <command>
                                ingest first-party data; the same file again resumes or changes nothing
   tags list | define | set | compute | person ... [--tenant slug] [--json]      (accord tags help)
   segments list | show | estimate | create | refresh | members | portrait ... [--tenant slug] [--json]  (accord segments help)
+  psi keygen | approve | join ...  take part in a collaboration from a file, without a node  (accord psi help)
   demo [--members N]           two nodes: introduce them, record consents, ingest N generated members (default 100,000)
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
@@ -64,6 +66,8 @@ async function main(argv: string[]): Promise<void> {
       return tagsCommand(loadConfig(), rest);
     case 'segments':
       return segmentsCommand(loadConfig(), rest);
+    case 'psi':
+      return psiCommand(rest);
     case 'demo':
       return demoCommand(rest);
     default:

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../core/db/schema.ts';
 import { notFound } from '../../core/errors.ts';
+import { isOfflineBaseUrl } from '../../core/peers/offline-party.ts';
 import { findPeer, listPeers, registerPeer } from '../../core/peers/peers.ts';
 import { actorOf, inCallerTenant } from '../plugins/auth.ts';
 
@@ -16,7 +17,8 @@ const peer = z.object({
   id: z.uuid(),
   nodeId: z.uuid(),
   name: z.string(),
-  baseUrl: z.string(),
+  /** Null for an offline party (the `accord psi` CLI): it calls this node, never the other way. */
+  baseUrl: z.string().nullable(),
   publicKey: z.string(),
   createdAt: z.string(),
 });
@@ -27,7 +29,7 @@ const toPeer = (row: PeerRow): z.output<typeof peer> => ({
   id: row.id,
   nodeId: row.node_id,
   name: row.name,
-  baseUrl: row.base_url,
+  baseUrl: isOfflineBaseUrl(row.base_url) ? null : row.base_url,
   publicKey: Buffer.from(row.public_key).toString('base64'),
   createdAt: row.created_at.toISOString(),
 });
@@ -39,11 +41,11 @@ export const peerRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database> }> = async
       config: { scope: 'peers:write' },
       schema: {
         tags: ['peers'],
-        summary: "Register a peer node and pin its Ed25519 key (from its /.well-known/accord-node)",
+        summary: "Register a peer node and pin its Ed25519 key (from its /.well-known/accord-node); without baseUrl, an offline party (accord psi)",
         body: z.object({
           nodeId: z.uuid(),
           name: z.string().min(1).max(200),
-          baseUrl: z.url({ protocol: /^https?$/ }).max(2048),
+          baseUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
           publicKey: base64Key,
         }),
         response: { 201: peer },

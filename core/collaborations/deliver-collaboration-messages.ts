@@ -12,6 +12,7 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 import type { NodeIdentity } from '../identity/node-identity.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobProcessor } from '../jobs/job-runner.ts';
+import { OFFLINE_BASE_URL } from '../peers/offline-party.ts';
 import { callPeer } from '../peers/peer-client.ts';
 import { toSignedApproval, toSignedRevocation } from './collaboration-document.ts';
 import { loadCollaboration, type Collaboration } from './collaboration-store.ts';
@@ -32,13 +33,20 @@ export interface DeliveryOutcome {
 
 export type InTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => Promise<T>;
 
-/** Queues this node's statement for every other party; call in the transaction that stored it. */
+/**
+ * Queues this node's statement for every other party; call in the transaction that stored it. An
+ * offline party (core/peers/offline-party.ts) has no address to push to: it fetches the statements
+ * itself with the terms.
+ */
 export async function queueDeliveries(trx: TenantTransaction, c: Collaboration, self: string, kind: DeliveryKind): Promise<void> {
-  const others = c.terms.parties.filter((party) => party.nodeId !== self);
+  const parties = c.terms.parties.filter((party) => party.nodeId !== self).map((party) => party.nodeId);
+  if (parties.length === 0) return;
+  const offline = await trx.selectFrom('peers').select('node_id').where('node_id', 'in', parties).where('base_url', '=', OFFLINE_BASE_URL).execute();
+  const others = parties.filter((nodeId) => !offline.some((peer) => peer.node_id === nodeId));
   if (others.length === 0) return;
   await trx
     .insertInto('collaboration_deliveries')
-    .values(others.map((party) => ({ tenant_id: trx.tenantId, collaboration_id: c.id, to_node_id: party.nodeId, kind, last_error: null, delivered_at: null })))
+    .values(others.map((nodeId) => ({ tenant_id: trx.tenantId, collaboration_id: c.id, to_node_id: nodeId, kind, last_error: null, delivered_at: null })))
     .onConflict((oc) => oc.columns(['tenant_id', 'collaboration_id', 'to_node_id', 'kind']).doNothing())
     .execute();
   await enqueueJob(trx, DELIVER_COLLABORATION_MESSAGES_JOB, { collaborationId: c.id }, { maxAttempts: 10 });

@@ -4,6 +4,7 @@
  * was pushed while this node was down, or before it had imported the collaboration).
  */
 import type { NodeIdentity } from '../identity/node-identity.ts';
+import { isOfflineBaseUrl } from '../peers/offline-party.ts';
 import { callPeer } from '../peers/peer-client.ts';
 import { acceptApproval, acceptRevocation } from './accept-party-statements.ts';
 import { CollaborationError } from './collaboration-errors.ts';
@@ -44,7 +45,12 @@ export async function syncCollaboration(inTenant: InTenant, identity: NodeIdenti
   });
   const deliveries = await deliverPendingMessages(inTenant, identity, id);
   const pulled = await Promise.all(
-    parties.map((party) => (party.baseUrl ? pullFrom(inTenant, identity, id, { nodeId: party.nodeId, baseUrl: party.baseUrl }) : { nodeId: party.nodeId, added: 0, error: 'not a registered peer of this tenant' })),
+    parties.map((party) => {
+      if (party.baseUrl === undefined) return { nodeId: party.nodeId, added: 0, error: 'not a registered peer of this tenant' };
+      // An offline party has nothing to pull from: its statements arrive when it pushes them.
+      if (isOfflineBaseUrl(party.baseUrl)) return { nodeId: party.nodeId, added: 0, error: null };
+      return pullFrom(inTenant, identity, id, { nodeId: party.nodeId, baseUrl: party.baseUrl });
+    }),
   );
   return { deliveries, pulled };
 }

@@ -5,13 +5,15 @@
  * Pure: no keys, no I/O. These hashes are guessable for emails and phones, which is why the
  * identifier table keys its lookup with a tenant secret instead (identifier-keys.ts).
  */
-import { createHash } from 'node:crypto';
+import { hash as digestOf } from 'node:crypto';
 import { identifierTombstone } from '../../consent/suppression-hash.ts';
 import { canonicalIdentifier, type Identifier } from './identifier.ts';
 import { HASH_LENGTHS, hashedTypeParts, type BaseType, type HashKind } from './identifier-types.ts';
 
-export const sha256Hex = (canonical: string): string => createHash('sha256').update(canonical, 'utf8').digest('hex');
-export const md5Hex = (canonical: string): string => createHash('md5').update(canonical, 'utf8').digest('hex');
+// crypto.hash, one call per value: several times faster than createHash for short inputs, and
+// ingest takes two of these per identifier.
+export const sha256Hex = (canonical: string): string => digestOf('sha256', canonical, 'hex');
+export const md5Hex = (canonical: string): string => digestOf('md5', canonical, 'hex');
 
 const hashers: Record<HashKind, (canonical: string) => string> = { sha256: sha256Hex, md5: md5Hex };
 

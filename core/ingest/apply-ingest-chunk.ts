@@ -1,18 +1,19 @@
 /**
- * One chunk of valid ingest rows in the caller's transaction: rows naming an erased person are
- * refused (their identifiers match a suppression tombstone, or one-ID finds the person erased), the
- * rest get their identifiers stored, their persons resolved in one one-ID call for the whole chunk,
- * and their attributes, orders or events written. Nothing of a row is written unless all of it is:
- * the caller commits the chunk, with the run's progress, or nothing.
+ * One chunk of valid ingest rows, sealed beforehand (prepared-chunk.ts), in the caller's
+ * transaction: rows naming an erased person are refused (their identifiers match a suppression
+ * tombstone, or one-ID finds the person erased), the rest get their identifiers stored, their
+ * persons resolved in one one-ID call for the whole chunk, and their attributes, orders or events
+ * written. Nothing of a row is written unless all of it is: the caller commits the chunk, with the
+ * run's progress, or nothing.
  */
 import type { TenantTransaction } from '../db/tenant-scope.ts';
-import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
-import { upsertIdentifiers } from '../identifiers/identifier-store.ts';
-import { suppressedIdentifiers } from '../identifiers/identifier-suppression.ts';
+import { storeIdentifiers } from '../identifiers/identifier-store.ts';
+import { suppressedAmongHashes } from '../identifiers/identifier-suppression.ts';
 import { resolvePersons } from '../one-id/resolve-persons.ts';
 import type { IngestKind } from './ingest-columns.ts';
 import type { IngestIssue, ParsedRow } from './ingest-row.ts';
 import type { IngestCounts } from './ingest-runs.ts';
+import type { PreparedChunk, PreparedIdentifier, PreparedRow } from './prepared-chunk.ts';
 import { writeAttributes, writeEvents, writeOrders } from './write-profiles.ts';
 
 export interface ChunkResult {
@@ -22,30 +23,39 @@ export interface ChunkResult {
 
 const ERASED = 'this identifier belongs to a person who was erased; the row is refused so the person is not brought back';
 
-export async function applyIngestChunk(trx: TenantTransaction, keys: IdentifierKeys, kind: IngestKind, rows: readonly ParsedRow[], source: string): Promise<ChunkResult> {
+export async function applyIngestChunk(trx: TenantTransaction, kind: IngestKind, chunk: PreparedChunk, source: string): Promise<ChunkResult> {
   const issues: IngestIssue[] = [];
-  const suppressed = await suppressedIdentifiers(trx, rows.flatMap((row) => row.identifiers.map((entry) => entry.identifier)));
-  const kept: ParsedRow[] = [];
-  let next = 0;
-  for (const row of rows) {
-    const hit = row.identifiers.find((_, index) => suppressed[next + index]);
-    next += row.identifiers.length;
-    if (hit) issues.push({ row: row.row, line: row.line, column: hit.column, field: hit.field, reason: 'suppressed', detail: ERASED });
-    else kept.push(row);
+  const distinct = [...chunk.identifiers()];
+  const flags = await suppressedAmongHashes(
+    trx,
+    distinct.map((identifier) => identifier.tombstones),
+  );
+  const suppressed = new Set<PreparedIdentifier>(distinct.filter((_, index) => flags[index]));
+  const kept: PreparedRow[] = [];
+  for (const row of chunk.rows) {
+    const hit = row.identifiers.findIndex((identifier) => suppressed.has(identifier));
+    if (hit < 0) kept.push(row);
+    else {
+      const { column, field } = row.parsed.identifiers[hit]!;
+      issues.push({ row: row.parsed.row, line: row.parsed.line, column, field, reason: 'suppressed', detail: ERASED });
+    }
   }
 
-  const ids = await upsertIdentifiers(trx, keys, kept.flatMap((row) => row.identifiers.map((entry) => entry.identifier)));
+  const stored = await storeIdentifiers(
+    trx,
+    kept.flatMap((row) => row.identifiers),
+  );
   let at = 0;
   const records = kept.map((row) => ({
-    identifiers: row.identifiers.map(({ identifier }) => ({ id: ids[at++]!, type: identifier.type, ...(identifier.scope ? { scope: identifier.scope } : {}) })),
+    identifiers: row.identifiers.map(({ identifier }) => ({ id: stored.ids[at++]!, type: identifier.type, ...(identifier.scope ? { scope: identifier.scope } : {}) })),
   }));
-  const resolved = await resolvePersons(trx, records);
+  const resolved = await resolvePersons(trx, records, { newIdentifierIds: stored.created });
 
   const persons: Array<{ row: ParsedRow; personId: number }> = [];
-  kept.forEach((row, index) => {
+  kept.forEach(({ parsed }, index) => {
     const personId = resolved.personIds[index];
-    if (personId === null || personId === undefined) issues.push({ row: row.row, line: row.line, reason: 'suppressed', detail: 'the row names a person who was erased; it is refused so the person is not brought back' });
-    else persons.push({ row, personId });
+    if (personId === null || personId === undefined) issues.push({ row: parsed.row, line: parsed.line, reason: 'suppressed', detail: 'the row names a person who was erased; it is refused so the person is not brought back' });
+    else persons.push({ row: parsed, personId });
   });
 
   if (kind === 'members') await writeAttributes(trx, persons.map(({ row, personId }) => ({ personId, value: row.attributes })), source, new Date());
@@ -53,7 +63,7 @@ export async function applyIngestChunk(trx: TenantTransaction, keys: IdentifierK
   if (kind === 'events') await writeEvents(trx, persons.map(({ row, personId }) => ({ personId, value: row.event! })));
 
   return {
-    counts: { applied: persons.length, rejected: rows.length - persons.length, personsCreated: resolved.created, personsMerged: resolved.merged },
+    counts: { applied: persons.length, rejected: chunk.rows.length - persons.length, personsCreated: resolved.created, personsMerged: resolved.merged },
     issues,
   };
 }

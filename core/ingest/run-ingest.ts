@@ -5,7 +5,13 @@
  * again, and content already ingested changes nothing. Strict mode stops at the first invalid row,
  * after committing the rows before it; lenient mode reports invalid rows and goes on. Rows of
  * erased people are refused in both modes: that is not a fault of the file.
+ *
+ * Chunks are pipelined: while one chunk's transaction runs, the next is read, checked and sealed
+ * (prepared-chunk.ts), so the database and the per-identifier cryptography work at the same time.
+ * At most one chunk is in flight and one being filled, which bounds memory; chunks still commit
+ * one after another, in file order.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { recordAuditEvent } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
@@ -15,8 +21,9 @@ import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import { ImportError } from '../consent/import/import-errors.ts';
 import { applyIngestChunk } from './apply-ingest-chunk.ts';
 import { ColumnRoles } from './ingest-columns.ts';
-import { parseRow, type IngestIssue, type ParsedRow, type SourceRow } from './ingest-row.ts';
+import { parseRow, type IngestIssue, type SourceRow } from './ingest-row.ts';
 import { commitRunChunk, finishRun, lockRunAt, openRun, type IngestRun, type RunSettings } from './ingest-runs.ts';
+import { PreparedChunk } from './prepared-chunk.ts';
 
 export interface IngestOptions {
   /** Rows per transaction. */
@@ -26,10 +33,21 @@ export interface IngestOptions {
   onChunk?: ((run: IngestRun) => void) | undefined;
 }
 
-export const DEFAULT_INGEST_CHUNK = 5_000;
+export const DEFAULT_INGEST_CHUNK = 20000;
 const MAX_INGEST_CHUNK = 50_000;
+/**
+ * Rows read between two turns of the event loop. Reading a buffered file resolves promises only,
+ * which would starve the in-flight transaction: its next statement waits for a macrotask turn.
+ */
+const ROWS_PER_TURN = 64;
 
-type Entry = { row: number; parsed: ParsedRow | IngestIssue[] };
+/** The chunk being filled: every row read (for counts and the checkpoint), the valid ones prepared. */
+interface Chunk {
+  readonly prepared: PreparedChunk;
+  readonly invalid: IngestIssue[];
+  rowsRead: number;
+  lastRow: number;
+}
 
 export async function runIngest(
   db: Kysely<Database>,
@@ -61,43 +79,63 @@ export async function runIngest(
       return finished;
     });
 
-  const commit = async (entries: readonly Entry[]) => {
-    if (entries.length === 0) return;
+  const newChunk = (): Chunk => ({ prepared: new PreparedChunk(keys, tenantId), invalid: [], rowsRead: 0, lastRow: 0 });
+  const commit = async (chunk: Chunk) => {
+    if (chunk.rowsRead === 0) return;
     const from = run.lastCommittedRow;
-    const valid = entries.flatMap((entry) => (Array.isArray(entry.parsed) ? [] : [entry.parsed]));
-    const invalid = entries.flatMap((entry) => (Array.isArray(entry.parsed) ? entry.parsed : []));
     run = await withTenant(db, tenantId, async (trx) => {
       await lockRunAt(trx, run.id, from);
-      const applied = await applyIngestChunk(trx, keys, settings.kind, valid, source);
-      const counts = { rowsRead: entries.length, ...applied.counts, rejected: applied.counts.rejected + (entries.length - valid.length) };
-      return commitRunChunk(trx, run.id, entries.at(-1)!.row, counts, [...invalid, ...applied.issues].sort((a, b) => a.row - b.row));
+      const applied = await applyIngestChunk(trx, settings.kind, chunk.prepared, source);
+      const counts = { rowsRead: chunk.rowsRead, ...applied.counts, rejected: applied.counts.rejected + (chunk.rowsRead - chunk.prepared.rows.length) };
+      return commitRunChunk(trx, run.id, chunk.lastRow, counts, [...chunk.invalid, ...applied.issues].sort((a, b) => a.row - b.row));
     });
     options.onChunk?.(run);
   };
+  // The chunk whose transaction runs while the next one fills; its failure surfaces at the next await.
+  let inFlight: Promise<void> = Promise.resolve();
+  const dispatch = (chunk: Chunk) => {
+    inFlight = commit(chunk);
+    inFlight.catch(() => {});
+  };
 
-  let chunk: Entry[] = [];
+  const resumeAfter = run.lastCommittedRow;
+  let chunk = newChunk();
+  let sinceTurn = 0;
   try {
     for await (const source of rows()) {
       // Rows an earlier run committed are read only to reach the rest.
-      if (source.row <= run.lastCommittedRow) continue;
-      const entry = { row: source.row, parsed: parseRow(settings.kind, roles, source) };
-      if (settings.mode === 'strict' && Array.isArray(entry.parsed)) {
+      if (source.row <= resumeAfter) continue;
+      const parsed = parseRow(settings.kind, roles, source);
+      if (settings.mode === 'strict' && Array.isArray(parsed)) {
+        await inFlight;
         await commit(chunk);
-        const issue = entry.parsed[0]!;
+        const issue = parsed[0]!;
         const failed = await finish('failed', issue);
         const where = `row ${issue.row}${issue.column ? `, column ${issue.column}` : ''}${issue.field ? ` (${issue.field})` : ''}`;
         const kept = failed.lastCommittedRow === 0 ? 'nothing was ingested' : `rows up to ${failed.lastCommittedRow} are ingested, none after them`;
         throw new ImportError('ACCORD_ERR_IMPORT_ROW', `${where}: ${issue.detail}; ${kept}`, { runId: failed.id, lastCommittedRow: failed.lastCommittedRow, ...issue });
       }
-      chunk.push(entry);
-      if (chunk.length === chunkSize) {
-        await commit(chunk);
-        chunk = [];
+      if (Array.isArray(parsed)) chunk.invalid.push(...parsed);
+      else chunk.prepared.add(parsed);
+      chunk.rowsRead += 1;
+      chunk.lastRow = source.row;
+      if (chunk.rowsRead === chunkSize) {
+        await inFlight;
+        // Stopping here leaves the run after its last committed chunk, resumable.
         if (options.signal?.aborted) return run;
+        dispatch(chunk);
+        chunk = newChunk();
+      }
+      if (++sinceTurn === ROWS_PER_TURN) {
+        sinceTurn = 0;
+        await nextTurn();
       }
     }
+    await inFlight;
     await commit(chunk);
   } catch (error) {
+    // A chunk still in flight ends before the run does, whatever stopped the reading.
+    await inFlight.catch(() => {});
     if (error instanceof ImportError && error.code === 'ACCORD_ERR_IMPORT_HEADER') {
       const issue: IngestIssue = { row: Number(error.extensions.row ?? 1), line: error.extensions.line as number | undefined, reason: 'header', detail: error.message };
       await finish('failed', issue);

@@ -23,8 +23,8 @@ export async function loadIdentitySnapshot(trx: TenantTransaction, identifiers: 
   const ids = identifiers.map((identifier) => identifier.id);
   const sharedIds = identifiers.filter((identifier) => roleOf(rules, identifier.type) === 'shared').map((identifier) => identifier.id);
 
-  const links = await trx.selectFrom('identity_links').select(['identifier_id', 'identifier_type', 'person_id']).where('identifier_id', '=', anyOf(ids, 'bigint')).execute();
-  const marks = await trx.selectFrom('identity_no_merge').select(['identifier_id', 'reason']).where('identifier_id', '=', anyOf(ids, 'bigint')).execute();
+  const links = ids.length === 0 ? [] : await trx.selectFrom('identity_links').select(['identifier_id', 'identifier_type', 'person_id']).where('identifier_id', '=', anyOf(ids, 'bigint')).execute();
+  const marks = ids.length === 0 ? [] : await trx.selectFrom('identity_no_merge').select(['identifier_id', 'reason']).where('identifier_id', '=', anyOf(ids, 'bigint')).execute();
   const sightings =
     sharedIds.length === 0 ? [] : await trx.selectFrom('identity_cooccurrence').select(['shared_id', 'primary_id']).where('shared_id', '=', anyOf(sharedIds, 'bigint')).execute();
   const separations = await sql<{ a: number; b: number }>`

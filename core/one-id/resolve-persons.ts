@@ -32,6 +32,12 @@ export interface ResolveOptions {
   readonly rules?: IdentityRules;
   /** When the merges happen, for the consent ledger; now by default. */
   readonly at?: Date;
+  /**
+   * Identifiers whose rows this same transaction inserted (identifier-store.ts `created`): the
+   * graph cannot know them yet, so it is not read for them, which makes a fresh import's batch
+   * cheap. Were one linked after all, inserting its link would fail on the key, not merge wrongly.
+   */
+  readonly newIdentifierIds?: ReadonlySet<number>;
 }
 
 export interface ResolvedPersons {
@@ -51,7 +57,9 @@ export async function resolvePersons(trx: TenantTransaction, records: readonly I
   if (records.length === 0) return { personIds: [], refused: [], created: 0, merged: 0, blocked: 0 };
 
   await lockIdentityGraph(trx);
-  const { snapshot, storedTypes } = await loadIdentitySnapshot(trx, identifiers, rules);
+  const fresh = options.newIdentifierIds;
+  const known = fresh ? identifiers.filter((identifier) => !fresh.has(identifier.id)) : identifiers;
+  const { snapshot, storedTypes } = await loadIdentitySnapshot(trx, known, rules);
   for (const identifier of identifiers) {
     const stored = storedTypes.get(identifier.id);
     if (stored !== undefined && stored !== identifier.type) throw new AccordError('ACCORD_ERR_INVALID_INPUT', `identifier ${identifier.id} is a ${stored}, not a ${identifier.type}`);

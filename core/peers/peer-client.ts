@@ -5,6 +5,7 @@
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { NodeIdentity } from '../identity/node-identity.ts';
 import { signNodeRequest } from './node-request-signature.ts';
+import { isOfflineBaseUrl } from './offline-party.ts';
 import { PeerError } from './peer-errors.ts';
 
 export interface PeerAddress {
@@ -30,6 +31,7 @@ export async function signedRequest(
   contentType?: string,
   options: { timeoutMs?: number } = {},
 ): Promise<Response> {
+  if (isOfflineBaseUrl(peer.baseUrl)) throw new PeerError('ACCORD_ERR_PEER_OFFLINE', `node ${peer.nodeId} is an offline party with no address to call: it fetches and starts what it needs itself`);
   const url = new URL(peer.baseUrl.replace(/\/+$/, '') + path);
   const encoded = encodeBody(body, contentType);
   const headers = signNodeRequest(identity.sign, {

@@ -7,6 +7,7 @@ export const peerErrorCodes = {
   ACCORD_ERR_NODE_REPLAY: 'The node request nonce was already used',
   ACCORD_ERR_PEER_UNREACHABLE: 'The peer node could not be reached',
   ACCORD_ERR_PEER_REFUSED: 'The peer node refused the request',
+  ACCORD_ERR_PEER_OFFLINE: 'The peer is an offline party: it has no address to call',
 } as const;
 
 export type PeerErrorCode = keyof typeof peerErrorCodes;

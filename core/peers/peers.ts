@@ -6,11 +6,13 @@ import { isValidPublicKey } from '../../crypto/ed25519.ts';
 import { recordAuditEvent } from '../audit/audit-log.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
+import { OFFLINE_BASE_URL } from './offline-party.ts';
 
 export interface PeerInput {
   nodeId: string;
   name: string;
-  baseUrl: string;
+  /** Absent for an offline party (offline-party.ts): it calls this node, never the other way. */
+  baseUrl?: string | undefined;
   publicKey: Uint8Array;
 }
 
@@ -26,7 +28,7 @@ export async function registerPeer(trx: TenantTransaction, actor: string, input:
       tenant_id: trx.tenantId,
       node_id: input.nodeId,
       name: input.name,
-      base_url: input.baseUrl,
+      base_url: input.baseUrl ?? OFFLINE_BASE_URL,
       public_key: input.publicKey,
     })
     .onConflict((oc) => oc.columns(['tenant_id', 'node_id']).doNothing())

@@ -43,7 +43,8 @@ export interface FileInput {
   readonly rows: number;
   /** By the identifier type matched on (`phone` for both phone and phone_sha256 columns). */
   readonly sets: ReadonlyMap<string, PsiInputSet>;
-  readonly rejected: { readonly count: number; readonly byReason: Partial<Record<FileInputRejection, number>>; readonly rows: readonly number[] };
+  /** Values left out, by reason; `rows` names the first rows that had one, `moreRows` says whether others did too. */
+  readonly rejected: { readonly count: number; readonly byReason: Partial<Record<FileInputRejection, number>>; readonly rows: readonly number[]; readonly moreRows: boolean };
   /** Values whose digest an earlier row already gave. */
   readonly duplicates: number;
   /** Empty cells of identifier columns. */
@@ -136,13 +137,18 @@ export async function readFileInput(path: string, options: FileInputOptions): Pr
   const byReason: Partial<Record<FileInputRejection, number>> = {};
   const rejectedRows: number[] = [];
   let rejectedCount = 0;
+  let lastRejectedRow = 0;
+  let moreRows = false;
   let rows = 0;
   let duplicates = 0;
   let blank = 0;
   const reject = (row: number, reason: FileInputRejection) => {
     rejectedCount++;
     byReason[reason] = (byReason[reason] ?? 0) + 1;
-    if (rejectedRows.length < REPORTED_ROWS && rejectedRows.at(-1) !== row) rejectedRows.push(row);
+    if (row === lastRejectedRow) return;
+    lastRejectedRow = row;
+    if (rejectedRows.length < REPORTED_ROWS) rejectedRows.push(row);
+    else moreRows = true;
   };
 
   for await (const record of fileRecords(path, shape)) {
@@ -180,5 +186,5 @@ export async function readFileInput(path: string, options: FileInputOptions): Pr
   options.onRows?.(rows);
   const sets = new Map<string, PsiInputSet>();
   for (const [idType, set] of elements) sets.set(idType, { idType, personIds: Float64Array.from(set.persons), digests: packDigests(set.digests) });
-  return { shape, rows, sets, rejected: { count: rejectedCount, byReason, rows: rejectedRows }, duplicates, blank };
+  return { shape, rows, sets, rejected: { count: rejectedCount, byReason, rows: rejectedRows, moreRows }, duplicates, blank };
 }

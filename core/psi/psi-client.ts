@@ -6,6 +6,7 @@
  * Identifier types run in priority order; once the client may learn members, a person matched on
  * one type is left out of the later ones.
  */
+import { randomBytes } from 'node:crypto';
 import { decodePsiFrame, encodePsiFrame, type PsiFrameIdType, type PsiFrameSuite } from '../../crypto/psi/frame.ts';
 import { TruncatedSet, matchIndices, truncate } from '../../crypto/psi/compare.ts';
 import type { PsiEngine, PsiKey } from '../../crypto/psi/psi-engine.ts';
@@ -79,7 +80,10 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     timings[phase] += Math.round(now - mark);
     mark = now;
   };
-  const declared = Object.fromEntries(run.idTypes.map((type) => [type, (run.inputs.get(type)?.personIds.length ?? 0)]));
+  // Every type is declared at the number of people: in count-only runs each type is sent aligned
+  // by person (see alignByPerson), so that is what each type holds at most.
+  const people = new Set(run.idTypes.flatMap((type) => [...(run.inputs.get(type)?.personIds ?? [])])).size;
+  const declared = Object.fromEntries(run.idTypes.map((type) => [type, Math.max(people, run.inputs.get(type)?.personIds.length ?? 0)]));
   let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared, mode: run.mode ?? 'balanced' });
   while (view.status === 'preparing') {
     run.onProgress?.({ idType: run.idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
@@ -90,14 +94,17 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
   lap('prepare');
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
+  const aligned = matched ? undefined : alignByPerson(run.inputs, run.idTypes);
+  const countedPositions = aligned ? new Uint8Array(aligned.people) : undefined;
   const byIdType: PsiClientResult['byIdType'] = {};
   const payloads = new Map<number, Uint8Array>();
   const context = { collaborationId: run.collaborationId, runId: view.tagContext };
 
   for (const idType of run.idTypes) {
-    const input = withoutMatched(run.inputs.get(idType), matched);
+    const input = aligned ? aligned.sets.get(idType)! : withoutMatched(run.inputs.get(idType), matched);
     const blinded = await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
-    const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
+    // Sorted when the client may learn members (resumable, unlinkable); in person order when aligned.
+    const { sorted, order } = aligned ? { sorted: blinded, order: Uint32Array.from(input.personIds, (_, i) => i) } : sortElements(blinded, ELEMENT_BYTES);
     const count = order.length;
     lap('blind');
     const frames = Math.max(1, Math.ceil(count / FRAME_ELEMENTS));
@@ -136,6 +143,15 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
       }
     }
     let matchedHere = hits.length;
+    if (countedPositions) {
+      // The server returned every type in one secret order: a position hit on an earlier type is the same person.
+      matchedHere = 0;
+      for (const position of hits) {
+        if (countedPositions[position]) continue;
+        countedPositions[position] = 1;
+        matchedHere++;
+      }
+    }
     if (matched) {
       matchedHere = 0;
       for (const index of hits) {
@@ -169,6 +185,31 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
 
 function checkReturned(returned: number, sent: number, idType: string): void {
   if (returned !== sent) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server returned ${returned} of ${sent} elements for ${idType}`);
+}
+
+/**
+ * Count only, several identifier types: every type's set lists the same people in the same order,
+ * with a random digest (which matches nothing) where a person has no identifier of that type, so
+ * the server's single secret order keeps positions aligned and the client counts each person once.
+ * The server learns which of the client's blinded elements belong together, not who they are.
+ */
+function alignByPerson(inputs: ReadonlyMap<string, PsiInputSet>, idTypes: readonly string[]): { people: number; sets: Map<string, PsiInputSet> } {
+  const people = [...new Set(idTypes.flatMap((type) => [...(inputs.get(type)?.personIds ?? [])]))].sort((a, b) => a - b);
+  const position = new Map(people.map((person, i) => [person, i]));
+  const sets = new Map<string, PsiInputSet>();
+  for (const idType of idTypes) {
+    const input = inputs.get(idType);
+    const digests = new Uint8Array(randomBytes(people.length * ELEMENT_BYTES));
+    const filled = new Uint8Array(people.length);
+    for (let i = 0; i < (input?.personIds.length ?? 0); i++) {
+      const at = position.get(input!.personIds[i]!)!;
+      if (filled[at]) continue;
+      filled[at] = 1;
+      digests.set(input!.digests.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), at * ELEMENT_BYTES);
+    }
+    sets.set(idType, { idType, personIds: Float64Array.from(people), digests });
+  }
+  return { people: people.length, sets };
 }
 
 function withoutMatched(input: PsiInputSet | undefined, matched: Map<number, string> | undefined): PsiInputSet {

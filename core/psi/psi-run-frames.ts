@@ -24,7 +24,9 @@ export type PsiStream =
   /** server, unbalanced: a Golomb-coded set of tags of its blinded elements. */
   | 'server-gcs'
   /** server, payload: tag ‖ sealed tag values per element. */
-  | 'server-payload';
+  | 'server-payload'
+  /** server, count only: the one secret order every type's doubly blinded set is returned in (u32 indices). */
+  | 'permutation';
 
 export const FRAME_ELEMENTS = 65_536;
 const MAX_FRAME_BODY_BYTES = 16 * 1024 * 1024;

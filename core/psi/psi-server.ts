@@ -19,11 +19,13 @@ import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './p
 import type { PsiNode } from './psi-node.ts';
 import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
 import { openRunKey, sealRunKey } from './psi-run-key.ts';
-import { FRAME_ELEMENTS, appendFrame, deleteRunFrames, frameCount, loadFrame, loadStream, packPersons, storeFrames, unpackPersons } from './psi-run-frames.ts';
+import { FRAME_ELEMENTS, type PsiStream, appendFrame, deleteRunFrames, frameCount, loadFrame, loadStream, packPersons, storeFrames, unpackPersons } from './psi-run-frames.ts';
 import { findRun, requireRun, type PsiRun } from './psi-runs.ts';
 import { PsiRunError } from './psi-run-error.ts';
 import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
 import { sortElements } from './sort-elements.ts';
+import { shufflePacked } from '../../crypto/psi/shuffle.ts';
+import { requireRunnableCollaboration } from '../collaborations/require-runnable-collaboration.ts';
 import { blindWithEpoch, currentEpoch } from './key-epochs.ts';
 import { membershipSet, PAYLOAD_ENTRY_BYTES, payloadEntries } from './oprf-sets.ts';
 import { tagPayloads } from './tag-payloads.ts';
@@ -140,6 +142,8 @@ async function openRun(trx: TenantTransaction, runId: string, peer: PeerNode): P
   if (run.role !== 'server' || run.peer_node_id !== peer.nodeId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', `no run ${runId} with this node`);
   if (run.status === 'failed' || run.status === 'finished') throw new PsiRunError('ACCORD_ERR_PSI_RUN_CLOSED', `run ${runId} is ${run.status}`);
   if (run.status === 'preparing') throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `run ${runId} is still preparing`);
+  // A revocation or expiry stops a run mid-way, not only the next one.
+  await requireRunnableCollaboration(trx, run.collaboration_id, new Date());
   return run;
 }
 
@@ -170,7 +174,7 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
     if (progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client set for ${idType} is already complete`);
     // A set larger than declared is refused: the guard's size and asymmetry checks ran on the declaration.
     const declaredPeer = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
-    checkDeclaredSize(Math.max(1, declaredPeer), (await receivedElements(trx, run)) + header.count, 'peer');
+    checkDeclaredSize(Math.max(1, declaredPeer), (await streamElements(trx, run.id, clientDoubleStream(run))) + header.count, 'peer');
     const engine = await node.engines.engine(run.suite as PsiSuite);
     const key = openRunKey(node.masterKey, engine, run.key_sealed!, trx.tenantId, runId);
     try {
@@ -181,15 +185,23 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
       key.destroy();
     }
     if (header.last) {
+      const progress = progressOf(run, idType);
       if (!run.client_learns_members) {
-        // Count only: hand the doubly blinded set back in an order unrelated to the client's.
-        const size = oprf ? ELEMENT_BYTES : COMPARE_BYTES;
-        await storeFrames(trx, runId, idType, target, sortElements(await loadStream(trx, runId, idType, target), size).sorted, size);
+        // Count only: hand the doubly blinded set back in a secret order unrelated to the client's.
+        const size = elementBytesOf(target);
+        await storeFrames(trx, runId, idType, target, await permuteForRun(trx, runId, await loadStream(trx, runId, idType, target), size), size);
       }
-      await setProgress(trx, run, idType, { clientComplete: true });
+      await setProgress(trx, run, idType, { ...progress, clientComplete: true });
     }
   } else {
+    // H(s)^ba comes back once, and never longer than the server's own set.
+    const progress = progressOf(run, idType);
+    if (progress.serverDoubleComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the returned server set for ${idType} is already complete`);
+    const own = (await streamElements(trx, runId, 'server-persons', idType));
+    const returned = (await streamElements(trx, runId, 'server-double', idType)) + header.count;
+    if (returned > own) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `${returned} elements returned for a server set of ${own} (${idType})`);
     await appendFrame(trx, runId, idType, target, sequence, body);
+    if (header.last) await setProgress(trx, run, idType, { ...progress, serverDoubleComplete: true });
   }
   await trx.updateTable('psi_runs').set({ status: 'running' }).where('id', '=', runId).where('status', '=', 'ready').execute();
   return serverRunView(trx, await requireRun(trx, runId));
@@ -274,18 +286,41 @@ const clientDoubleStream = (run: PsiRun) => (run.mode === 'balanced' ? 'client-d
 /** What the server publishes of its own set, by mode. */
 const serverSetStream = (run: PsiRun) => ({ balanced: 'server-blinded', unbalanced: 'server-gcs', payload: 'server-payload' } as const)[run.mode];
 
-async function receivedElements(trx: TenantTransaction, run: PsiRun): Promise<number> {
-  const row = await trx
+/** Elements a stream holds, over every identifier type or for one. */
+async function streamElements(trx: TenantTransaction, runId: string, stream: PsiStream, idType?: string): Promise<number> {
+  let query = trx
     .selectFrom('psi_run_frames')
     .select(sql<string>`coalesce(sum(length(body)), 0)`.as('bytes'))
-    .where('run_id', '=', run.id)
-    .where('stream', '=', clientDoubleStream(run))
-    .executeTakeFirstOrThrow();
-  return Number(row.bytes) / elementBytesOf(clientDoubleStream(run));
+    .where('run_id', '=', runId)
+    .where('stream', '=', stream);
+  if (idType) query = query.where('id_type', '=', idType);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.bytes) / (stream === 'server-persons' ? 8 : elementBytesOf(stream as ClientFetchStream | ClientSendStream));
+}
+
+/**
+ * Count only: one secret random order per run, applied to every identifier type's returned set.
+ * A client that aligns its types by person (psi-client.ts) can then count people matched on any
+ * type once — a hit at position i on two types is one person — without learning who they are.
+ */
+async function permuteForRun(trx: TenantTransaction, runId: string, packed: Uint8Array, elementBytes: number): Promise<Uint8Array> {
+  const count = packed.length / elementBytes;
+  const stored = await loadStream(trx, runId, '*', 'permutation');
+  let order = stored.length === count * 4 ? new Uint32Array(Uint8Array.from(stored).buffer) : undefined;
+  if (!order) {
+    const shuffled = shufflePacked(packed, elementBytes);
+    if (stored.length === 0) await storeFrames(trx, runId, '*', 'permutation', new Uint8Array(shuffled.permutation.buffer), 4);
+    return shuffled.shuffled;
+  }
+  const out = new Uint8Array(packed.length);
+  for (let i = 0; i < count; i++) out.set(packed.subarray(order[i]! * elementBytes, (order[i]! + 1) * elementBytes), i * elementBytes);
+  order = undefined;
+  return out;
 }
 
 interface TypeProgress {
   clientComplete: boolean;
+  serverDoubleComplete?: boolean;
 }
 
 const progressOf = (run: PsiRun, idType: string): TypeProgress => ((run.progress as { types?: Record<string, TypeProgress> }).types?.[idType] ?? { clientComplete: false });

@@ -26,6 +26,8 @@ import { storeMatches, storePayloads } from './psi-matches.ts';
 import type { PsiNode } from './psi-node.ts';
 import { openRunKey, sealRunKey } from './psi-run-key.ts';
 import { requireRun } from './psi-runs.ts';
+import { PsiRunError } from './psi-run-error.ts';
+import { isOfflineBaseUrl } from '../peers/offline-party.ts';
 import { closeRun } from './psi-server.ts';
 
 export const RUN_PSI_JOB = 'psi.run';
@@ -43,6 +45,10 @@ export interface StartPsiRun {
 export async function startPsiRun(trx: TenantTransaction, selfNodeId: string, request: StartPsiRun): Promise<string> {
   const collaboration = await loadPsiCollaboration(trx, selfNodeId, request.collaborationId, new Date());
   const peer = peerFor(collaboration, request.peerNodeId);
+  // A party without a node (`accord psi join`) starts every run itself: there is nothing to call.
+  if (isOfflineBaseUrl((await peerAddressOf(trx, collaboration, peer.nodeId)).baseUrl)) {
+    throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `node ${peer.nodeId} is an offline party: it starts runs with \`accord psi join\``);
+  }
   const runId = randomUUID();
   await admitRun(trx, collaboration.id, runId, collaboration.policy, { own: Math.max(1, request.declaredSize), peer: Math.max(1, request.declaredSize) });
   await trx

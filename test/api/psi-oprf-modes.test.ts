@@ -22,10 +22,11 @@ describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
     // Brand 0..59, partner 30..129: 30 in common by email.
     await seedMembers(brand, emailsOf(0, 60).map((email) => ({ email })));
     await seedMembers(partner, emailsOf(30, 130).map((email) => ({ email })));
+    // Read before the transaction: PGlite has one connection, and a second transaction would wait on the first.
+    const persons = await personsByEmail(partner);
     await withTenant(partner.node.t.db, partner.node.tenantId, async (trx) => {
       await defineTag(trx, { key: 'interest', kind: 'static', valueType: 'text', multiValued: false, description: 'Main interest', owner: 'data team' }, 'test');
       await defineTag(trx, { key: 'income_band', kind: 'static', valueType: 'text', multiValued: false, description: 'Not shared', owner: 'data team' }, 'test');
-      const persons = await personsByEmail(partner);
       await setStaticTagValues(trx, 'interest', [...persons].map(([email, personId]) => ({ personId, value: `interest-of-${email}` })), 'test');
       await setStaticTagValues(trx, 'income_band', [...persons].map(([, personId]) => ({ personId, value: 'high' })), 'test');
     });

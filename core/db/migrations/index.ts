@@ -15,6 +15,7 @@ import * as segments from './0012-segments.ts';
 import * as collaborations from './0013-collaborations.ts';
 import * as outputGuard from './0014-output-guard.ts';
 import * as psiRuns from './0015-psi-runs.ts';
+import * as ingestSpeed from './0016-ingest-speed.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-collaborations': collaborations,
   '0014-output-guard': outputGuard,
   '0015-psi-runs': psiRuns,
+  '0016-ingest-speed': ingestSpeed,
 };

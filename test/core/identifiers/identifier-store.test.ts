@@ -5,7 +5,7 @@ import { SealOpenError } from '../../../crypto/seal.ts';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import type { Identifier } from '../../../core/identifiers/identifier.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
-import { findIdentifierIds, openIdentifier, openIdentifiers, upsertIdentifiers } from '../../../core/identifiers/identifier-store.ts';
+import { findIdentifierIds, openIdentifier, openIdentifiers, sealIdentifier, storeIdentifiers, upsertIdentifiers } from '../../../core/identifiers/identifier-store.ts';
 import { suppressedIdentifiers } from '../../../core/identifiers/identifier-suppression.ts';
 import { normaliseIdentifier, type IdentifierInput } from '../../../core/identifiers/normalise-identifier.ts';
 import { addTombstones } from '../../../core/privacy/suppression.ts';
@@ -51,6 +51,15 @@ describe.each(storageBackends)('identifier store on %s', (backend) => {
     const again = await inBrand((trx) => upsertIdentifiers(trx, keys, [hashed, openidApp2, phone, email]));
     expect(again).toEqual([first[5], first[4], first[1], first[0]]);
     expect(await rowCount()).toBe(5);
+  });
+
+  it('tells which rows a store inserted, so the caller knows nothing refers to them yet', async () => {
+    const [emailId] = await inBrand((trx) => upsertIdentifiers(trx, keys, [email]));
+    const stored = await inBrand((trx) => storeIdentifiers(trx, [email, phone, sameEmail, hashed].map((identifier) => sealIdentifier(keys, brand.id, identifier))));
+    expect(stored.ids[0]).toBe(emailId);
+    expect(stored.ids[2]).toBe(emailId);
+    expect([...stored.created].sort()).toEqual([stored.ids[1], stored.ids[3]].sort());
+    expect((await inBrand((trx) => storeIdentifiers(trx, []))).ids).toEqual([]);
   });
 
   it('writes batches larger than one statement page', async () => {

@@ -188,6 +188,22 @@ describe.each(storageBackends)('one-ID identity graph on %s', (backend) => {
     expect(counter.count).toBeLessThanOrEqual(15);
   });
 
+  it('reads nothing of the graph for identifiers the batch says are new, and fails rather than relink one that is not', async () => {
+    const fresh = Array.from({ length: 1_000 }, (_, i) => rec(email(300_000 + i), phone(400_000 + i)));
+    const counter = countingStatements(t.db);
+    const result = await withTenant(counter.db, tenant.id, (trx) =>
+      resolvePersons(trx, fresh, { newIdentifierIds: new Set(fresh.flatMap((record) => record.identifiers.map((identifier) => identifier.id))) }),
+    );
+    expect(result).toMatchObject({ created: 1_000, merged: 0 });
+    // set_config + lock + separations + create persons + links + fan-out sightings: no reads of links, marks or sightings.
+    expect(counter.count).toBeLessThanOrEqual(6);
+    expect(await personOf(email(300_000))).toBe(result.personIds[0]);
+
+    const [stored] = (await resolve([rec(email(500_000))])).personIds;
+    await expect(resolve([rec(email(500_000), phone(500_001))], { newIdentifierIds: new Set([500_000, 500_001]) })).rejects.toThrow(/duplicate key|unique/);
+    expect(await personOf(email(500_000))).toBe(stored);
+  });
+
   it('keeps tenants apart', async () => {
     const other = await ensureTenant(t.db, 'other-brand');
     const [mine] = (await resolve([rec(email(80), phone(81))])).personIds;
