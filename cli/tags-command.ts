@@ -22,7 +22,7 @@ import { enqueueRuleTagRun } from '../core/tags/compute-rule-tag-job.ts';
 import { computeSqlTag } from '../core/tags/compute-sql-tag.ts';
 import { enqueueSqlTagRun } from '../core/tags/compute-sql-tag-job.ts';
 import { MAX_STATIC_VALUES_PER_CALL, setStaticTagValues } from '../core/tags/set-static-tag-values.ts';
-import { defineTag, findTag, listTags, type TagDefinition, type TagDefinitionInput } from '../core/tags/tag-definitions.ts';
+import { defineTag, findTag, listTags, tagDefinitionView, type TagDefinitionInput } from '../core/tags/tag-definitions.ts';
 import { TagError } from '../core/tags/tag-errors.ts';
 import { listPersonTags } from '../core/tags/tag-value-store.ts';
 import { parseTagValue, tagValueTypes, type TagScalar, type TagValueType } from '../core/tags/tag-value-type.ts';
@@ -73,7 +73,7 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
     switch (action) {
       case 'list': {
         const tags = await inTenant((trx) => listTags(trx));
-        return printResult(values.json, { tags: tags.map(tagView) }, () => tableText(tags.map(tagView), ['key', 'kind', 'valueType', 'multiValued', 'scheduleSeconds', 'lastComputedAt', 'owner', 'description']));
+        return printResult(values.json, { tags: tags.map(tagDefinitionView) }, () => tableText(tags.map(tagDefinitionView), ['key', 'kind', 'valueType', 'multiValued', 'scheduleSeconds', 'lastComputedAt', 'owner', 'description']));
       }
       case 'define': {
         const tag = await inTenant(async (trx) => {
@@ -83,7 +83,7 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
           if (defined.kind === 'rule' && defined.schedule_seconds) await enqueueRuleTagRun(trx, defined.key);
           return defined;
         });
-        return printResult(values.json, tagView(tag), () => `defined ${tag.kind} tag ${tag.key} (${tag.value_type}${tag.multi_valued ? ', multi-valued' : ''})`);
+        return printResult(values.json, tagDefinitionView(tag), () => `defined ${tag.kind} tag ${tag.key} (${tag.value_type}${tag.multi_valued ? ', multi-valued' : ''})`);
       }
       case 'set':
         return setValues(db, config, tenant, rest[0]!, csv!.header, csv!.rows, values);
@@ -98,20 +98,7 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
   });
 }
 
-const tagView = (tag: TagDefinition) => ({
-  key: tag.key,
-  kind: tag.kind,
-  valueType: tag.value_type,
-  multiValued: tag.multi_valued,
-  description: tag.description,
-  owner: tag.owner,
-  query: tag.query,
-  rule: tag.rule,
-  scheduleSeconds: tag.schedule_seconds,
-  lastComputedAt: tag.last_computed_at?.toISOString() ?? null,
-  lastError: tag.last_error,
-  createdAt: tag.created_at.toISOString(),
-});
+
 
 /** The definition the flags describe; the rule itself and the SQL are checked by defineTag. */
 async function definitionOf(key: string, values: Values): Promise<TagDefinitionInput> {

@@ -18,7 +18,7 @@ import { enqueueSqlTagRun } from '../../core/tags/compute-sql-tag-job.ts';
 import { MAX_STATIC_VALUES_PER_CALL, setStaticTagValues } from '../../core/tags/set-static-tag-values.ts';
 import { MAX_SQL_TAG_LENGTH } from '../../core/tags/sql-tag-policy.ts';
 import { TagError } from '../../core/tags/tag-errors.ts';
-import { defineTag, findTag, listTags, type TagDefinition } from '../../core/tags/tag-definitions.ts';
+import { defineTag, findTag, listTags, tagDefinitionView, type TagDefinition } from '../../core/tags/tag-definitions.ts';
 import { listPersonTags, listTagValues, type StoredTagValue } from '../../core/tags/tag-value-store.ts';
 import { tagValueTypes } from '../../core/tags/tag-value-type.ts';
 import { grants } from '../../core/tenancy/scopes.ts';
@@ -55,20 +55,7 @@ const tagView = z.object({
   createdAt: z.string(),
 });
 
-const toView = (tag: TagDefinition): z.output<typeof tagView> => ({
-  key: tag.key,
-  kind: tag.kind,
-  valueType: tag.value_type,
-  multiValued: tag.multi_valued,
-  description: tag.description,
-  owner: tag.owner,
-  query: tag.query,
-  rule: tag.rule,
-  scheduleSeconds: tag.schedule_seconds,
-  lastComputedAt: tag.last_computed_at?.toISOString() ?? null,
-  lastError: tag.last_error,
-  createdAt: tag.created_at.toISOString(),
-});
+const toView = (tag: TagDefinition): z.output<typeof tagView> => tagDefinitionView(tag);
 
 const valueView = z.object({ tag: z.string(), personId: z.number(), value: z.unknown(), source: z.string(), updatedAt: z.string() });
 const toValueView = (value: StoredTagValue): z.output<typeof valueView> => ({ ...value, updatedAt: value.updatedAt.toISOString() });

@@ -49,6 +49,22 @@ export async function defineTag(trx: TenantTransaction, input: TagDefinitionInpu
   return row;
 }
 
+/** A definition as the API and the CLI show it. */
+export const tagDefinitionView = (tag: TagDefinition) => ({
+  key: tag.key,
+  kind: tag.kind,
+  valueType: tag.value_type,
+  multiValued: tag.multi_valued,
+  description: tag.description,
+  owner: tag.owner,
+  query: tag.query,
+  rule: tag.rule,
+  scheduleSeconds: tag.schedule_seconds,
+  lastComputedAt: tag.last_computed_at?.toISOString() ?? null,
+  lastError: tag.last_error,
+  createdAt: tag.created_at.toISOString(),
+});
+
 export function findTag(trx: TenantTransaction, key: string): Promise<TagDefinition | undefined> {
   return trx.selectFrom('tag_definitions').selectAll().where('key', '=', key).executeTakeFirst();
 }
