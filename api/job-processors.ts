@@ -11,7 +11,8 @@ import type { JobProcessors } from '../core/jobs/job-runner.ts';
 import { preparePsiServerJob } from '../core/psi/prepare-psi-server-job.ts';
 import type { PsiEngines } from '../core/psi/psi-engines.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
-import { PREPARE_PSI_SERVER_JOB } from '../core/psi/psi-server.ts';
+import { EXPIRE_PSI_RUN_JOB, PREPARE_PSI_SERVER_JOB } from '../core/psi/psi-server.ts';
+import { expirePsiRunJob } from '../core/psi/expire-psi-run-job.ts';
 import { RUN_PSI_JOB, runPsiJob } from '../core/psi/run-psi-job.ts';
 import { SUBJECT_ERASED_JOB } from '../core/privacy/erase-subject.ts';
 import { notifyErasureRecipients } from '../core/privacy/notify-erasure-recipients.ts';
@@ -34,6 +35,7 @@ export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array,
   ...jobProcessors,
   [RUN_PSI_JOB]: runPsiJob(psi),
   [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),
+  [EXPIRE_PSI_RUN_JOB]: expirePsiRunJob,
   [SEAL_CONSENT_CHECKPOINT_JOB]: sealConsentCheckpointJob(identity),
   [DELIVER_COLLABORATION_MESSAGES_JOB]: deliverCollaborationMessagesJob(identity),
   };

@@ -22,7 +22,8 @@ import { explainRefusal, fetchCollaboration, requireRunnable, type FetchedCollab
 import { writeMatchedRows } from './psi-matched-output.ts';
 import { openPartySession, partyOptions } from './psi-party.ts';
 import { psiProgressBar } from './psi-progress.ts';
-import { releaseToParty } from './psi-release.ts';
+import { releaseToParty, type PartyRelease } from './psi-release.ts';
+import type { FinishRunBody } from '../core/psi/psi-protocol.ts';
 import { UsageError } from './usage-error.ts';
 
 export const joinUsage =
@@ -81,7 +82,21 @@ function runTypes(fetched: FetchedCollaboration, input: FileInput): string[] {
   return types;
 }
 
-async function runAgainstServer(fetched: FetchedCollaboration, session: Awaited<ReturnType<typeof openPartySession>>, input: FileInput, idTypes: string[], workers: number, progress: ReturnType<typeof psiProgressBar>): Promise<{ runId: string; result: PsiClientResult }> {
+/** What the terms let each side learn, as this party reads them. */
+function learnsMembers(fetched: FetchedCollaboration, role: string): boolean {
+  if (role === 'provider') return false;
+  return role === 'brand' ? fetched.effective.outputs.matchedToBrand : fetched.effective.outputs.matchedToPartner;
+}
+
+async function runAgainstServer(
+  fetched: FetchedCollaboration,
+  session: Awaited<ReturnType<typeof openPartySession>>,
+  input: FileInput,
+  idTypes: string[],
+  workers: number,
+  progress: ReturnType<typeof psiProgressBar>,
+  release: (result: PsiClientResult) => Promise<FinishRunBody>,
+): Promise<{ runId: string; result: PsiClientResult }> {
   const { identity, server, collaborationId } = session;
   const engine = await startPsiEngine({ suite: fetched.effective.suite, workers });
   const key = engine.newKey();
@@ -100,6 +115,9 @@ async function runAgainstServer(fetched: FetchedCollaboration, session: Awaited<
       sign: (message) => identity.sign(message),
       serverPublicKey: publicKeyOfParty(fetched.serverParty),
       onProgress: (step) => progress.step(step),
+      maxServerSize: fetched.effective.maxSetSize,
+      expect: { clientLearnsMembers: learnsMembers(fetched, fetched.self.role), serverLearnsMembers: learnsMembers(fetched, fetched.serverParty.role) },
+      release,
     });
     return { runId, result };
   } catch (error) {
@@ -139,10 +157,14 @@ export async function psiJoinCommand(args: string[]): Promise<void> {
   console.log(inputReport(values.input, input));
   const idTypes = runTypes(fetched, input);
 
-  const { runId, result } = await runAgainstServer(fetched, session, input, idTypes, workers, progress);
-  const byIdType = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.matched]));
-  const total = result.matched ? result.matched.size : Object.values(byIdType).reduce((sum, n) => sum + n, 0);
-  const release = releaseToParty(fetched.effective, byIdType, total);
+  // This party's release comes first; the server is told only what it allows (psi-release.ts).
+  let release = { released: false, minOverlap: fetched.effective.minOverlap } as PartyRelease;
+  const { runId, result } = await runAgainstServer(fetched, session, input, idTypes, workers, progress, async (outcome) => {
+    const byIdType = Object.fromEntries(Object.entries(outcome.byIdType).map(([type, n]) => [type, n.matched]));
+    const total = outcome.matched ? outcome.matched.size : Object.values(byIdType).reduce((sum, n) => sum + n, 0);
+    release = releaseToParty(fetched.effective, byIdType, total);
+    return { released: release.released ? { total: release.total, byIdType: release.byIdType } : null };
+  });
   if (!release.released) {
     console.log(`run ${runId}: the overlap is below the collaboration's minimum of ${release.minOverlap}; nothing is released`);
     if (values.output) console.log(`no rows written to ${values.output}`);
@@ -151,8 +173,7 @@ export async function psiJoinCommand(args: string[]): Promise<void> {
   const breakdown = release.byIdType ? ` (${Object.entries(release.byIdType).map(([type, n]) => `${type} ${n}`).join(', ')})` : '';
   console.log(`run ${runId}: matched ${release.total}${breakdown}`);
   if (!values.output) return;
-  const learnsMembers = fetched.self.role === 'brand' ? fetched.effective.outputs.matchedToBrand : fetched.effective.outputs.matchedToPartner;
-  if (!learnsMembers || !result.matched) {
+  if (!learnsMembers(fetched, fetched.self.role) || !result.matched) {
     console.log(`no rows written to ${values.output}: the terms release only the overlap count to this party`);
     return;
   }

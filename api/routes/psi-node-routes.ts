@@ -48,7 +48,7 @@ export const psiNodeRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: P
       const peer = peerNodeOf(request);
       return inCollaborationTenant(peer, request.params.collaborationId, async (trx) => {
         const run = await requireRun(trx, request.params.runId);
-        if (run.peer_node_id !== peer.nodeId || run.collaboration_id !== request.params.collaborationId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', 'no such run with this node');
+        if (run.role !== 'server' || run.peer_node_id !== peer.nodeId || run.collaboration_id !== request.params.collaborationId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', 'no such run with this node');
         return viewOf(trx, run);
       });
     },

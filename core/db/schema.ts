@@ -607,6 +607,7 @@ export interface PsiKeyEpochTable {
   tenant_id: string;
   id: string;
   collaboration_id: string;
+  peer_node_id: string;
   key_sealed: Uint8Array;
   created_at: Generated<Date>;
   expires_at: Date;

@@ -8,6 +8,7 @@
  * The epoch key is a server-side OPRF key: the client's own key stays fresh per run.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { deriveKey } from '../../crypto/derive-key.ts';
 import type { PsiEngine, PsiKey } from '../../crypto/psi/psi-engine.ts';
 import { ELEMENT_BYTES, psiDomainSeparationTag } from '../../crypto/psi/suites.ts';
@@ -25,23 +26,29 @@ export interface KeyEpoch {
   readonly createdAt: Date;
 }
 
-/** The collaboration's current epoch, or a new one when there is none or it has expired. */
-export async function currentEpoch(trx: TenantTransaction, masterKey: Uint8Array, engine: PsiEngine, collaborationId: string, now = new Date()): Promise<KeyEpoch> {
+/**
+ * The current epoch for this collaboration and client, or a new one when there is none or it has
+ * expired. One epoch per client: two clients of one server never share an OPRF key.
+ */
+export async function currentEpoch(trx: TenantTransaction, masterKey: Uint8Array, engine: PsiEngine, collaborationId: string, peerNodeId: string, now = new Date()): Promise<KeyEpoch> {
+  // Two runs preparing at once must not make two epochs.
+  await sql`select pg_advisory_xact_lock(hashtext(${`${trx.tenantId}/psi-epoch/${collaborationId}/${peerNodeId}`}))`.execute(trx);
   const found = await trx
     .selectFrom('psi_key_epochs')
     .select(['id', 'key_sealed', 'created_at'])
     .where('collaboration_id', '=', collaborationId)
+    .where('peer_node_id', '=', peerNodeId)
     .where('expires_at', '>', now)
     .orderBy('created_at', 'desc')
     .executeTakeFirst();
   if (found) return { id: found.id, key: openRunKey(masterKey, engine, found.key_sealed, trx.tenantId, found.id), createdAt: found.created_at };
   // Expired epochs go with their caches.
-  await trx.deleteFrom('psi_key_epochs').where('collaboration_id', '=', collaborationId).execute();
+  await trx.deleteFrom('psi_key_epochs').where('collaboration_id', '=', collaborationId).where('peer_node_id', '=', peerNodeId).execute();
   const id = randomUUID();
   const key = engine.newKey();
   await trx
     .insertInto('psi_key_epochs')
-    .values({ tenant_id: trx.tenantId, id, collaboration_id: collaborationId, key_sealed: sealRunKey(masterKey, engine, key, trx.tenantId, id), expires_at: new Date(now.getTime() + EPOCH_DAYS * 86_400_000) })
+    .values({ tenant_id: trx.tenantId, id, collaboration_id: collaborationId, peer_node_id: peerNodeId, key_sealed: sealRunKey(masterKey, engine, key, trx.tenantId, id), expires_at: new Date(now.getTime() + EPOCH_DAYS * 86_400_000) })
     .execute();
   return { id, key, createdAt: now };
 }

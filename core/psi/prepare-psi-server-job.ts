@@ -18,7 +18,8 @@ export const preparePsiServerJob = (node: PsiNode): JobProcessor => async (job) 
     await job.inTenant((trx) => prepareServerSet(trx, node, runId));
   } catch (error) {
     if (job.attempt < 3 && !(error as { code?: string }).code) throw error;
-    await job.inTenant((trx) => closeRun(trx, runId, 'failed', null, `preparing the set failed: ${(error as Error).message}`.slice(0, 500)));
+    const code = (error as { code?: string }).code ?? 'ACCORD_ERR_INTERNAL';
+    await job.inTenant((trx) => closeRun(trx, runId, 'failed', null, `${code}: preparing the set failed: ${(error as Error).message}`.slice(0, 500)));
     throw new UnrecoverableJobError((error as Error).message);
   }
 };

@@ -14,7 +14,8 @@ import { ELEMENT_BYTES, psiDomainSeparationTag, type PsiSuite } from '../../cryp
 import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
 import type { PsiInputSet } from './psi-input.ts';
 import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
-import { FRAME_ELEMENTS } from './psi-run-frames.ts';
+import { elementsPerFrame, FRAME_ELEMENTS } from './psi-run-frames.ts';
+import { PAYLOAD_TAG_BYTES } from '../../crypto/psi/payload-seal.ts';
 import { PsiRunError } from './psi-run-error.ts';
 import { sortElements } from './sort-elements.ts';
 import { membershipMatches, openPayloads } from './oprf-sets.ts';
@@ -47,8 +48,15 @@ export interface PsiClientRun {
   readonly pollMs?: number;
   /** unbalanced: ask the server to answer from its set cached per key epoch. */
   readonly mode?: 'balanced' | 'unbalanced';
-  /** The largest server set the client accepts (bounds decoding the server's compressed set). */
-  readonly maxServerSize?: number;
+  /** The largest server set the client accepts: bounds what it fetches and decodes. */
+  readonly maxServerSize: number;
+  /** What each side may learn, from the client's own reading of the terms: a server claiming otherwise is refused. */
+  readonly expect: { readonly clientLearnsMembers: boolean; readonly serverLearnsMembers: boolean };
+  /**
+   * The client's own release, before the server hears anything: its guard decides what leaves, it
+   * stores what it may keep, and it returns what the server is told (never a raw count).
+   */
+  readonly release: (result: PsiClientResult) => Promise<FinishRunBody>;
 }
 
 export interface PsiClientProgress {
@@ -91,6 +99,9 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     view = await run.transport.view();
   }
   if (view.status === 'failed') throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', view.error ?? 'the server failed the run');
+  if (view.clientLearnsMembers !== run.expect.clientLearnsMembers || (view.serverLearnsMembers && !run.expect.serverLearnsMembers)) {
+    throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', 'the server reads the terms differently: who learns the matched members does not agree with ours');
+  }
   lap('prepare');
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
@@ -133,7 +144,7 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
       if (view.mode === 'unbalanced') {
         const set = await fetchStream(run, idType, 'server-gcs', async (body) => body, progress);
         lap('fetch');
-        hits = membershipMatches(unblinded, context, set, run.maxServerSize ?? 200_000_000);
+        hits = membershipMatches(unblinded, context, set, run.maxServerSize);
       } else {
         const entries = await fetchStream(run, idType, 'server-payload', async (body) => body, progress);
         lap('fetch');
@@ -163,7 +174,8 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
         matchedHere++;
       }
     }
-    byIdType[idType] = { input: count, matched: matchedHere };
+    // The input size before people matched on earlier types were left out: the smaller figure would tell the overlap.
+    byIdType[idType] = { input: run.inputs.get(idType)?.personIds.length ?? 0, matched: matchedHere };
     lap('match');
 
     if (view.serverLearnsMembers && serverDouble) {
@@ -178,9 +190,11 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     lap('return');
     progress('done', 1, 1);
   }
-  view = await run.transport.finish({ matched: Object.fromEntries(Object.entries(byIdType).map(([type, n]) => [type, n.matched])) });
+  const result = { view, byIdType, matched, payloads, timings };
+  const report = await run.release(result);
+  await run.transport.finish(report);
   lap('finish');
-  return { view, byIdType, matched, payloads, timings };
+  return result;
 }
 
 function checkReturned(returned: number, sent: number, idType: string): void {
@@ -230,7 +244,11 @@ async function fetchStream(
   progress: (phase: PsiClientProgress['phase'], done: number, total: number) => void,
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
+  // A server cannot make the client fetch more than a set of the largest size the client accepts.
+  const elementBytes = elementBytesOf(stream);
+  const maxFrames = Math.ceil((run.maxServerSize * Math.max(elementBytes, PAYLOAD_TAG_BYTES)) / (elementsPerFrame(elementBytes) * elementBytes)) + 1;
   for (let seq = 0; ; seq++) {
+    if (seq >= maxFrames) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server's ${stream} stream is longer than a set of ${run.maxServerSize} allows`);
     const { header, body } = decodePsiFrame(await run.transport.fetch(idType, stream, seq), {
       publicKey: run.serverPublicKey,
       collaborationId: run.collaborationId,
@@ -240,7 +258,7 @@ async function fetchStream(
       suite: run.suite as PsiFrameSuite,
       idType: idType as PsiFrameIdType,
       elementBytes: elementBytesOf(stream),
-      maxCount: FRAME_ELEMENTS,
+      maxCount: elementsPerFrame(elementBytes),
     });
     parts.push(await transform(body));
     progress('fetching', seq + 1, seq + 1);

@@ -27,8 +27,8 @@ export interface PsiCollaboration {
   /** Priority order. */
   readonly idTypes: string[];
   readonly purpose: string;
-  /** Who receives the people processed: the gate checks consent for this recipient. */
-  readonly recipient: string;
+  /** Who receives the people processed: the gate checks consent for every one of them. */
+  readonly recipients: readonly string[];
   readonly regime: Regime;
   readonly outputs: CollaborationTerms['outputs'];
   readonly policy: GuardPolicy;
@@ -53,7 +53,7 @@ export async function loadPsiCollaboration(trx: TenantTransaction, selfNodeId: s
     suite: terms.suite,
     idTypes: terms.idTypes,
     purpose: terms.purpose,
-    recipient: terms.recipients[0] ?? '',
+    recipients: terms.recipients,
     regime: REGIME,
     outputs: terms.outputs,
     policy: parseGuardPolicy({
@@ -89,6 +89,8 @@ export function peerFor(collaboration: PsiCollaboration, nodeId?: string): PsiPa
 
 /** Whether a party in this role may learn which of its own people matched. */
 export function learnsMembers(collaboration: PsiCollaboration, role: PartyRole): boolean {
+  // A data provider contributes features; the terms have no output that hands it members.
+  if (role === 'provider') return false;
   return role === 'brand' ? collaboration.outputs.matchedToBrand : collaboration.outputs.matchedToPartner;
 }
 

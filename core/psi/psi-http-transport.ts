@@ -9,6 +9,8 @@ import { PeerError } from '../peers/peer-errors.ts';
 import type { PsiServerTransport } from './psi-client.ts';
 import { serverRunView, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type StartRunBody } from './psi-protocol.ts';
 
+const MAX_FRAME_RESPONSE_BYTES = 17 * 1024 * 1024;
+
 export const psiRunPath = (collaborationId: string, runId?: string) => `/v1/node/collaborations/${collaborationId}/psi-runs${runId ? `/${runId}` : ''}`;
 
 async function refused(response: Response): Promise<never> {
@@ -41,7 +43,14 @@ export function httpPsiTransport(identity: NodeIdentity, server: PeerAddress, co
     async fetch(idType: string, stream: ClientFetchStream, seq: number) {
       const response = await signedRequest(identity, server, 'GET', `${run}/frames/${idType}/${stream}/${seq}`, undefined, undefined, { timeoutMs: 300_000 });
       if (!response.ok) await refused(response);
+      // A frame is at most 16 MiB of body; a longer answer is refused before it is read.
+      const length = Number(response.headers.get('content-length') ?? NaN);
+      if (!Number.isFinite(length) || length > MAX_FRAME_RESPONSE_BYTES) {
+        await response.body?.cancel();
+        throw new PeerError('ACCORD_ERR_PEER_REFUSED', `the peer answered a frame of ${Number.isFinite(length) ? length : 'unknown'} bytes`);
+      }
       const frame = new Uint8Array(await response.arrayBuffer());
+      if (frame.length > MAX_FRAME_RESPONSE_BYTES) throw new PeerError('ACCORD_ERR_PEER_REFUSED', `the peer answered a frame of ${frame.length} bytes`);
       traffic.received += frame.length;
       return frame;
     },

@@ -19,7 +19,8 @@ export interface PsiInputRequest {
   readonly segmentId: number | null;
   readonly idTypes: readonly string[];
   readonly purpose: string;
-  readonly recipient: string;
+  /** Every recipient the collaboration names: a person enters only with consent for each of them. */
+  readonly recipients: readonly string[];
   readonly regime: Regime;
   readonly collaborationId: string;
   readonly actor: string;
@@ -67,17 +68,14 @@ async function consentedPersons(trx: TenantTransaction, gate: ConsentGate, perso
       personOfKey.set(key, id);
     });
   }
-  const allowed = await gate.evaluate(trx, {
-    keys,
-    purpose: request.purpose,
-    recipient: request.recipient,
-    regime: request.regime,
-    at: new Date(),
-    activity: 'psi.input',
-    actor: request.actor,
-    collaborationId: request.collaborationId,
-  });
-  return new Set(Array.from(allowed.keys, (key) => personOfKey.get(key)!));
+  let allowed: Set<number> | undefined;
+  const at = new Date();
+  for (const recipient of request.recipients.length > 0 ? request.recipients : ['']) {
+    const answer = await gate.evaluate(trx, { keys, purpose: request.purpose, recipient, regime: request.regime, at, activity: 'psi.input', actor: request.actor, collaborationId: request.collaborationId });
+    const persons = new Set(Array.from(answer.keys, (key) => personOfKey.get(key)!));
+    allowed = allowed ? new Set([...allowed].filter((person) => persons.has(person))) : persons;
+  }
+  return allowed!;
 }
 
 export async function collectPsiInput(trx: TenantTransaction, gate: ConsentGate, keys: IdentifierKeys, request: PsiInputRequest): Promise<PsiInput> {

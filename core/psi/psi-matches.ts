@@ -11,15 +11,21 @@ export async function storeMatches(trx: TenantTransaction, runId: string, matche
 /** PSI with payload: the tag values each released match opened, kept beside the match. */
 export async function storePayloads(trx: TenantTransaction, runId: string, payloads: ReadonlyMap<number, Uint8Array>): Promise<void> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const rows = [...payloads].map(([person, bytes]) => ({ tenant_id: trx.tenantId, run_id: runId, person_id: person, payload: JSON.stringify(parsePayload(decoder.decode(bytes))) }));
+  const rows = [...payloads].flatMap(([person, bytes]) => {
+    const payload = parsePayload(decoder, bytes);
+    return payload ? [{ tenant_id: trx.tenantId, run_id: runId, person_id: person, payload: JSON.stringify(payload) }] : [];
+  });
   for (let i = 0; i < rows.length; i += PAGE) await trx.insertInto('psi_match_payloads').values(rows.slice(i, i + PAGE)).execute();
 }
 
-/** A payload is the partner's data: only a flat JSON object of tag values is taken from it. */
-function parsePayload(text: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a PSI payload must be a JSON object of tag values');
-  return value as Record<string, unknown>;
+/** A payload is the partner's data: only a JSON object of tag values is kept; anything else is dropped, not trusted. */
+function parsePayload(decoder: TextDecoder, bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(bytes));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function matchedPersons(trx: TenantTransaction, runId: string, page: { after: number; limit: number }) {

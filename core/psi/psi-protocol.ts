@@ -60,8 +60,11 @@ export type ServerRunView = z.infer<typeof serverRunView>;
 
 export const finishRunBody = z
   .object({
-    /** What the client found per identifier type (its own count; the server may check its own). */
-    matched: z.record(z.string(), z.number().int().min(0)),
+    /**
+     * What the client's own guard released of the count (noised if the terms say so), or null when it
+     * withheld it: the server never hears a raw count.
+     */
+    released: z.object({ total: z.number().int().min(0), byIdType: z.record(z.string(), z.number().int().min(0)).nullable() }).strict().nullable(),
   })
   .strict();
 export type FinishRunBody = z.infer<typeof finishRunBody>;

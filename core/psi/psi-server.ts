@@ -13,6 +13,7 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { checkDeclaredSize } from '../guard/admission-rules.ts';
 import { admitRun } from '../guard/admit-run.ts';
 import { releaseCounts } from '../guard/release-counts.ts';
+import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { collectPsiInput } from './psi-input.ts';
 import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './psi-collaboration.ts';
@@ -32,6 +33,9 @@ import { tagPayloads } from './tag-payloads.ts';
 import { storeMatches } from './psi-matches.ts';
 
 export const PREPARE_PSI_SERVER_JOB = 'psi.prepare-server';
+/** Named here (not imported from expire-psi-run-job.ts, which imports this module) to keep imports one-way. */
+export const EXPIRE_PSI_RUN_JOB = 'psi.expire-run';
+export const RUN_LIFETIME_MS = 6 * 60 * 60_000;
 
 /** Step 1: the guard admits the run; the blinding of the node's own set is queued. */
 export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: PeerNode, body: StartRunBody): Promise<ServerRunView> {
@@ -53,6 +57,10 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   const mode = enrichment ? 'payload' : body.mode;
   if (mode !== 'balanced' && collaboration.suite !== 'ristretto255') {
     throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `${mode} runs need the ristretto255 suite (X25519 cannot unblind); the collaboration uses ${collaboration.suite}`);
+  }
+  // The epoch key answers every run the same way: a count-only client could test one new person per run.
+  if (mode === 'unbalanced' && !learnsMembers(collaboration, client.role)) {
+    throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'unbalanced runs need terms that give the client its matched members; a count-only client runs balanced');
   }
   const peerDeclared = ordered.reduce((sum, type) => sum + (body.declared[type] ?? 0), 0);
   const ownDeclared = await ownInputSize(trx, collaboration.serverSegmentId);
@@ -78,6 +86,7 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
     })
     .execute();
   await enqueueJob(trx, PREPARE_PSI_SERVER_JOB, { run: body.runId }, { maxAttempts: 3 });
+  await enqueueJob(trx, EXPIRE_PSI_RUN_JOB, { run: body.runId }, { delayMs: RUN_LIFETIME_MS });
   return serverRunView(trx, await requireRun(trx, body.runId));
 }
 
@@ -98,12 +107,12 @@ export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, ru
     segmentId: run.segment_id,
     idTypes: run.id_types,
     purpose: collaboration.purpose,
-    recipient: collaboration.recipient,
+    recipients: collaboration.recipients,
     regime: collaboration.regime,
     collaborationId: collaboration.id,
     actor: run.started_by,
   });
-  const epoch = run.mode === 'unbalanced' ? await currentEpoch(trx, node.masterKey, engine, collaboration.id) : undefined;
+  const epoch = run.mode === 'unbalanced' ? await currentEpoch(trx, node.masterKey, engine, collaboration.id, run.peer_node_id) : undefined;
   const key = epoch?.key ?? engine.newKey();
   const context = { collaborationId: collaboration.id, runId: epoch?.id ?? runId };
   const clientSize = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
@@ -138,7 +147,7 @@ export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, ru
 }
 
 async function openRun(trx: TenantTransaction, runId: string, peer: PeerNode): Promise<PsiRun> {
-  const run = await requireRun(trx, runId);
+  const run = await requireRun(trx, runId, { forUpdate: true });
   if (run.role !== 'server' || run.peer_node_id !== peer.nodeId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', `no run ${runId} with this node`);
   if (run.status === 'failed' || run.status === 'finished') throw new PsiRunError('ACCORD_ERR_PSI_RUN_CLOSED', `run ${runId} is ${run.status}`);
   if (run.status === 'preparing') throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `run ${runId} is still preparing`);
@@ -224,7 +233,10 @@ export async function finishServerRun(trx: TenantTransaction, node: PsiNode, pee
   const run = await openRun(trx, runId, peer);
   const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
   let matchedPersons: Map<number, string> | undefined;
-  let byIdType: Record<string, number> = report.matched;
+  // Without members of its own, the server has only what the client's guard released (or nothing).
+  const reported = report.released?.byIdType ?? {};
+  let byIdType: Record<string, number> = Object.fromEntries(run.id_types.map((type) => [type, reported[type] ?? 0]));
+  let total = report.released?.total ?? 0;
   if (run.server_learns_members) {
     matchedPersons = new Map();
     byIdType = {};
@@ -244,10 +256,11 @@ export async function finishServerRun(trx: TenantTransaction, node: PsiNode, pee
       }
       byIdType[idType] = matched;
     }
+    total = matchedPersons.size;
   }
-  const total = Object.values(byIdType).reduce((sum, n) => sum + n, 0);
   const decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total, byIdType });
-  const released = decision.released && matchedPersons !== undefined;
+  const members = decision.released && matchedPersons ? await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...matchedPersons]) : undefined;
+  const released = members?.released === true;
   if (released) await storeMatches(trx, runId, matchedPersons!);
   await recordProcessing(trx, {
     activity: 'psi.run',
@@ -265,7 +278,7 @@ export async function finishServerRun(trx: TenantTransaction, node: PsiNode, pee
 }
 
 export async function failServerRun(trx: TenantTransaction, peer: PeerNode, runId: string, reason: string): Promise<void> {
-  const run = await requireRun(trx, runId);
+  const run = await requireRun(trx, runId, { forUpdate: true });
   if (run.role !== 'server' || run.peer_node_id !== peer.nodeId) throw new PsiRunError('ACCORD_ERR_PSI_RUN_UNKNOWN', `no run ${runId} with this node`);
   if (run.status === 'finished' || run.status === 'failed') return;
   await closeRun(trx, runId, 'failed', null, `the client failed the run: ${reason}`);
@@ -349,7 +362,8 @@ export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promis
     status: run.status,
     mode: run.mode,
     tagContext: (run.progress as { tagContext?: string }).tagContext ?? run.id,
-    error: run.error,
+    // The peer sees why in codes only: the details (a person id in a payload error, sizes) stay here.
+    error: run.error === null ? null : (/^ACCORD_ERR_[A-Z_]+/.exec(run.error)?.[0] ?? 'the server failed the run'),
     clientLearnsMembers: run.client_learns_members,
     serverLearnsMembers: run.server_learns_members,
     types,

@@ -5,7 +5,7 @@
  * sealed run key and the server's view let it resume without changing the result. A run that cannot
  * finish is failed on both sides and nothing of it is released.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Regime } from '../../consent/consent-event.ts';
 import { recordProcessing } from '../audit/processing-records.ts';
@@ -19,9 +19,10 @@ import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobContext, type JobProcessor } from '../jobs/job-runner.ts';
 import { PeerError } from '../peers/peer-errors.ts';
 import { runPsiClient, type PsiClientResult } from './psi-client.ts';
-import { learnsMembers, loadPsiCollaboration, peerAddressOf, peerFor, type PsiCollaboration } from './psi-collaboration.ts';
+import { learnsMembers, loadPsiCollaboration, peerAddressOf, peerFor } from './psi-collaboration.ts';
 import { httpPsiTransport } from './psi-http-transport.ts';
-import { collectPsiInput } from './psi-input.ts';
+import { collectPsiInput, type PsiInput } from './psi-input.ts';
+import type { FinishRunBody } from './psi-protocol.ts';
 import { storeMatches, storePayloads } from './psi-matches.ts';
 import type { PsiNode } from './psi-node.ts';
 import { openRunKey, sealRunKey } from './psi-run-key.ts';
@@ -106,19 +107,25 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
       segmentId: run.segment_id,
       idTypes: run.id_types,
       purpose: collaboration.purpose,
-      recipient: collaboration.recipient,
+      recipients: collaboration.recipients,
       regime: collaboration.regime as Regime,
       collaborationId: collaboration.id,
       actor: run.started_by,
     });
+    // A retry must send exactly what the first attempt began to send, or hits would map to the wrong people.
+    const fingerprint = inputFingerprint(input);
+    const progress = run.progress as { inputFingerprint?: string };
+    if (progress.inputFingerprint && progress.inputFingerprint !== fingerprint) {
+      throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'the consented input changed since this run began (consent or segment changes); start a new run');
+    }
+    if (!progress.inputFingerprint) await trx.updateTable('psi_runs').set({ progress: JSON.stringify({ ...progress, inputFingerprint: fingerprint }) }).where('id', '=', runId).execute();
     return { run, collaboration, engine, key: openRunKey(node.masterKey, engine, sealed, trx.tenantId, runId), input, peer: await peerAddressOf(trx, collaboration, run.peer_node_id) };
   });
   if (!setup) return;
   const { run, collaboration, engine, key, input, peer } = setup;
   const transport = httpPsiTransport(node.identity, peer, collaboration.id, runId);
-  let result;
   try {
-    result = await runPsiClient({
+    await runPsiClient({
       runId,
       collaborationId: collaboration.id,
       suite: collaboration.suite,
@@ -130,24 +137,36 @@ async function driveRun(job: JobContext, node: PsiNode, runId: string): Promise<
       sign: (message) => node.identity.sign(message),
       serverPublicKey: peer.publicKey,
       mode: run.mode === 'unbalanced' ? 'unbalanced' : 'balanced',
+      maxServerSize: collaboration.policy.maxSetSize,
+      expect: { clientLearnsMembers: run.client_learns_members, serverLearnsMembers: run.server_learns_members },
+      // Committed before the server hears the outcome: a lost answer to `finish` cannot undo it.
+      release: (result) => job.inTenant((trx) => releaseClientResult(trx, node, run.started_by, runId, input.consented, { ...result, traffic: transport.traffic }, peer.nodeId)),
     });
   } finally {
     key.destroy();
   }
-  await job.inTenant(async (trx) => {
-    await releaseClientResult(trx, collaboration, run.started_by, runId, input.consented, { ...result, traffic: transport.traffic }, peer.nodeId);
-  });
+}
+
+function inputFingerprint(input: PsiInput): string {
+  const hash = createHash('sha256');
+  for (const [idType, set] of [...input.sets].sort(([a], [b]) => a.localeCompare(b))) {
+    hash.update(idType).update(new Uint8Array(set.personIds.buffer, set.personIds.byteOffset, set.personIds.byteLength)).update(set.digests);
+  }
+  return hash.digest('base64');
 }
 
 async function releaseClientResult(
   trx: TenantTransaction,
-  collaboration: PsiCollaboration,
+  node: PsiNode,
   actor: string,
   runId: string,
   consented: number,
   result: PsiClientResult & { traffic: { sent: number; received: number } },
   peerNodeId: string,
-): Promise<void> {
+): Promise<FinishRunBody> {
+  // Revoked or expired while the run went on: nothing is released.
+  const run = await requireRun(trx, runId, { forUpdate: true });
+  const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
   const byIdType = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.matched]));
   const total = Object.values(byIdType).reduce((sum, n) => sum + n, 0);
   const decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total, byIdType });
@@ -167,7 +186,7 @@ async function releaseClientResult(
     actor,
     subjects_in: consented,
     subjects_out: stored,
-    started_at: (await requireRun(trx, runId)).created_at,
+    started_at: run.created_at,
     finished_at: new Date(),
     details: { runId, role: 'client', peer: peerNodeId, decision, membersStored: stored, serverLearnsMembers: result.view.serverLearnsMembers },
   });
@@ -175,6 +194,7 @@ async function releaseClientResult(
   const inputSizes = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.input]));
   await trx.updateTable('psi_runs').set({ mode: result.view.mode }).where('id', '=', runId).execute();
   await closeRun(trx, runId, 'finished', { decision, input: inputSizes, membersStored: stored, timingsMs: result.timings, bytes: result.traffic }, null);
+  return { released: decision.released ? { total: decision.total, byIdType: decision.byIdType } : null };
 }
 
 async function failRun(job: JobContext, node: PsiNode, runId: string, error: Error): Promise<void> {

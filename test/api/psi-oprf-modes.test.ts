@@ -71,6 +71,14 @@ describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
     for (const item of items) expect(item.partnerTags).toEqual({ interest: `interest-of-${emailOf.get(item.personId)}` });
   });
 
+  it('refuses unbalanced runs to a client that may learn only the count', async () => {
+    // The epoch key answers every run alike: run after run, a count-only client could test one new person at a time.
+    const collaborationId = await approvedCollaboration(pair, { idTypes: ['email'], outputs: { matchedToBrand: false, matchedToPartner: false } });
+    const run = await runEnded(brand, await startRun(collaborationId, 'unbalanced'));
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/count-only client runs balanced/);
+  });
+
   it('refuses the OPRF modes on the X25519 suite, which cannot unblind', async () => {
     const collaborationId = await approvedCollaboration(pair, { idTypes: ['email'], suite: 'x25519-elligator2' });
     const run = await runEnded(brand, await startRun(collaborationId, 'unbalanced'));

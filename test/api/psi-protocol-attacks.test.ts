@@ -263,7 +263,7 @@ describe.each(storageBackends)('PSI server endpoints against a hostile client on
     expect((await ask('POST', `${psiRunPath(collaborationId, runId)}/fail`, { reason: 'giving up' })).status).toBe(204);
     expect(await send(runId, frame(runId, elements))).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
     expect(await ask('GET', `${framePath(runId, 'email', 'server-blinded')}/0`)).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
-    expect(await ask('POST', `${psiRunPath(collaborationId, runId)}/finish`, { matched: { email: 0, phone: 0 } })).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
+    expect(await ask('POST', `${psiRunPath(collaborationId, runId)}/finish`, { released: null })).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
     const closed = await viewOf(runId);
     expect(closed.status).toBe('failed');
     // The run's intermediate sets are erased with it.

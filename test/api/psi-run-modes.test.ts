@@ -148,7 +148,7 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
     const key = engine.newKey();
     const runId = randomUUID();
     const input = await withTenant(brand.node.t.db, brand.node.tenantId, (trx) =>
-      collectPsiInput(trx, new ConsentGate(), new IdentifierKeys(MASTER_KEY), { segmentId: null, idTypes: ['email'], purpose: PURPOSE, recipient: RECIPIENT, regime: 'pipl', collaborationId, actor: 'test' }),
+      collectPsiInput(trx, new ConsentGate(), new IdentifierKeys(MASTER_KEY), { segmentId: null, idTypes: ['email'], purpose: PURPOSE, recipients: [RECIPIENT], regime: 'pipl', collaborationId, actor: 'test' }),
     );
     const emails = input.sets.get('email')!;
     const fetched = new Map<string, Uint8Array[]>();
@@ -163,7 +163,7 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
       },
     };
     try {
-      await runPsiClient({ runId, collaborationId, suite: 'ristretto255', idTypes: ['email'], inputs: input.sets, engine, key, transport: recording, sign: brand.node.identity.sign, serverPublicKey: partner.node.identity.publicKey, pollMs: 25 });
+      await runPsiClient({ runId, collaborationId, suite: 'ristretto255', idTypes: ['email'], inputs: input.sets, engine, key, transport: recording, sign: brand.node.identity.sign, serverPublicKey: partner.node.identity.publicKey, pollMs: 25, maxServerSize: 1_000_000, expect: { clientLearnsMembers: learnsMembers, serverLearnsMembers: false }, release: async () => ({ released: null }) });
       const bodyOf = (frame: Uint8Array, seq: number, stream: 'server-blinded' | 'client-double') =>
         decodePsiFrame(frame, { publicKey: partner.node.identity.publicKey, collaborationId, runId, sequence: seq, maxCount: 65_536, kind: stream === 'server-blinded' ? 'blinded' : 'truncated' }).body;
       const serverBlinded = Buffer.concat(fetched.get('server-blinded')!.map((frame, seq) => bodyOf(frame, seq, 'server-blinded')));

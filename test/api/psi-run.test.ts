@@ -57,6 +57,11 @@ describe.each(storageBackends)('PSI runs between two nodes on %s', (backend) => 
     expect(run.result!.decision).toEqual({ released: false, reason: 'below-min-overlap' });
     expect(run.result!.membersStored).toBe(0);
     expect((await brand.node.call('GET', `/v1/psi/runs/${started.body.id}/matches`)).body.items).toEqual([]);
+    // The partner was told only that the brand's guard withheld the count: it records a withheld decision, no figure.
+    const serverRun = await runEnded(partner, started.body.id);
+    expect(serverRun.result!.decision).toEqual({ released: false, reason: 'below-min-overlap' });
+    const ledger = await withTenant(partner.node.t.db, partner.node.tenantId, (trx) => trx.selectFrom('guard_decisions').select(['stage', 'outcome', 'details']).where('run_id', '=', started.body.id).execute());
+    expect(JSON.stringify(ledger)).not.toMatch(/"total":\s*[1-9]/);
   });
 
   it('refuses a run on a revoked collaboration', async () => {

@@ -77,12 +77,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       tenant_id uuid not null references tenants(id),
       id uuid not null,
       collaboration_id uuid not null,
+      peer_node_id uuid not null,
       key_sealed bytea not null,
       created_at timestamptz not null default now(),
       expires_at timestamptz not null,
       primary key (tenant_id, id)
     )`.execute(db);
-  await sql`create index psi_key_epochs_collaboration on psi_key_epochs (tenant_id, collaboration_id, created_at)`.execute(db);
+  await sql`create index psi_key_epochs_collaboration on psi_key_epochs (tenant_id, collaboration_id, peer_node_id, created_at)`.execute(db);
   await sql`
     create table psi_epoch_sets (
       tenant_id uuid not null references tenants(id),
