@@ -93,6 +93,12 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
   const people = new Set(run.idTypes.flatMap((type) => [...(run.inputs.get(type)?.personIds ?? [])])).size;
   const declared = Object.fromEntries(run.idTypes.map((type) => [type, Math.max(people, run.inputs.get(type)?.personIds.length ?? 0)]));
   let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared, mode: run.mode ?? 'balanced' });
+  // The first type's blinding depends on nothing the server says: it runs while the server prepares.
+  const aligned = run.expect.clientLearnsMembers ? undefined : alignByPerson(run.inputs, run.idTypes);
+  const firstType = run.idTypes[0]!;
+  const firstInput = aligned ? aligned.sets.get(firstType)! : withoutMatched(run.inputs.get(firstType), undefined);
+  const firstBlinded = run.engine.hashAndBlind(firstInput.digests, psiDomainSeparationTag(run.suite, run.collaborationId, firstType), run.key);
+  firstBlinded.catch(() => undefined);
   while (view.status === 'preparing') {
     run.onProgress?.({ idType: run.idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
     await sleep(run.pollMs ?? 250);
@@ -105,15 +111,14 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
   lap('prepare');
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
-  const aligned = matched ? undefined : alignByPerson(run.inputs, run.idTypes);
   const countedPositions = aligned ? new Uint8Array(aligned.people) : undefined;
   const byIdType: PsiClientResult['byIdType'] = {};
   const payloads = new Map<number, Uint8Array>();
   const context = { collaborationId: run.collaborationId, runId: view.tagContext };
 
   for (const idType of run.idTypes) {
-    const input = aligned ? aligned.sets.get(idType)! : withoutMatched(run.inputs.get(idType), matched);
-    const blinded = await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
+    const input = idType === firstType ? firstInput : aligned ? aligned.sets.get(idType)! : withoutMatched(run.inputs.get(idType), matched);
+    const blinded = idType === firstType ? await firstBlinded : await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
     // Sorted when the client may learn members (resumable, unlinkable); in person order when aligned.
     const { sorted, order } = aligned ? { sorted: blinded, order: Uint32Array.from(input.personIds, (_, i) => i) } : sortElements(blinded, ELEMENT_BYTES);
     const count = order.length;
@@ -247,9 +252,11 @@ async function fetchStream(
   // A server cannot make the client fetch more than a set of the largest size the client accepts.
   const elementBytes = elementBytesOf(stream);
   const maxFrames = Math.ceil((run.maxServerSize * Math.max(elementBytes, PAYLOAD_TAG_BYTES)) / (elementsPerFrame(elementBytes) * elementBytes)) + 1;
+  // One frame is fetched ahead while the last one is re-blinded.
+  let next = run.transport.fetch(idType, stream, 0);
   for (let seq = 0; ; seq++) {
     if (seq >= maxFrames) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', `the server's ${stream} stream is longer than a set of ${run.maxServerSize} allows`);
-    const { header, body } = decodePsiFrame(await run.transport.fetch(idType, stream, seq), {
+    const { header, body } = decodePsiFrame(await next, {
       publicKey: run.serverPublicKey,
       collaborationId: run.collaborationId,
       runId: run.runId,
@@ -260,6 +267,10 @@ async function fetchStream(
       elementBytes: elementBytesOf(stream),
       maxCount: elementsPerFrame(elementBytes),
     });
+    if (!header.last) {
+      next = run.transport.fetch(idType, stream, seq + 1);
+      next.catch(() => undefined);
+    }
     parts.push(await transform(body));
     progress('fetching', seq + 1, seq + 1);
     if (header.last) break;

@@ -61,7 +61,12 @@ async function consentedPersons(trx: TenantTransaction, gate: ConsentGate, perso
   const personOfKey = new Map<number, number>();
   for (let i = 0; i < persons.length; i += PAGE) {
     const page = persons.slice(i, i + PAGE);
-    const found = await subjectKeysOf(trx, page.map((id) => `person:${id}`));
+    const subjects = page.map((id) => `person:${id}`);
+    // Most subjects have keys already: read them, and write only the new ones (an upsert rewrites every row).
+    const rows = await trx.selectFrom('consent_subjects').select(['subject', 'key']).where('subject', 'in', subjects).execute();
+    const found = new Map(rows.map((row) => [row.subject, row.key]));
+    const missing = subjects.filter((subject) => !found.has(subject));
+    if (missing.length > 0) for (const [subject, key] of await subjectKeysOf(trx, missing)) found.set(subject, key);
     page.forEach((id, j) => {
       const key = found.get(`person:${id}`)!;
       keys[i + j] = key;
