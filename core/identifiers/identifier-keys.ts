@@ -24,17 +24,36 @@ const NONCE_BYTES = 12;
 const NONCES_PER_DRAW = 4_096;
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
+/** One tenant's two keys, for a worker thread that seals on the tenant's behalf without the master key. */
+export interface TenantKeyMaterial {
+  readonly tenantId: string;
+  readonly lookup: Uint8Array;
+  readonly sealing: Uint8Array;
+}
+
 export class IdentifierKeys {
   private readonly tenants = new Map<string, TenantKeys>();
+  private readonly masterKey: Uint8Array | undefined;
   private nonces = new Uint8Array(0);
   private nextNonce = 0;
 
-  constructor(private readonly masterKey: Uint8Array) {}
+  /** From the master key, for every tenant; or from one tenant's material (tenantKeys()), for that tenant only. */
+  constructor(source: Uint8Array | TenantKeyMaterial) {
+    if (source instanceof Uint8Array) this.masterKey = source;
+    else this.tenants.set(source.tenantId.toLowerCase(), { lookup: source.lookup, sealing: source.sealing });
+  }
+
+  /** The tenant's keys, to hand to a worker thread (ingest seals there); they open nothing of other tenants. */
+  tenantKeys(tenantId: string): TenantKeyMaterial {
+    const { lookup, sealing } = this.keysOf(tenantId);
+    return { tenantId: tenantId.toLowerCase(), lookup: Uint8Array.from(lookup), sealing: Uint8Array.from(sealing) };
+  }
 
   private keysOf(tenantId: string): TenantKeys {
     const tenant = tenantId.toLowerCase();
     let keys = this.tenants.get(tenant);
     if (!keys) {
+      if (!this.masterKey) throw new RangeError('these identifier keys serve one other tenant only');
       keys = {
         lookup: deriveKey(this.masterKey, `accord/identifiers/v1/lookup-key\0${tenant}`),
         sealing: deriveKey(this.masterKey, `accord/identifiers/v1/sealing-key\0${tenant}`),

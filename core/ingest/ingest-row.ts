@@ -166,93 +166,112 @@ function attribute(value: unknown): string {
   return canonical;
 }
 
+/** What reading one record's own fields needs; module-level helpers take it rather than closures made per row. */
+interface RowFields {
+  readonly kind: IngestKind;
+  readonly at: { readonly row: number; readonly line: number | undefined };
+  readonly cells: ReadonlyMap<string, SourceCell>;
+  readonly issues: IngestIssue[];
+}
+
+function readField<T>(fields: RowFields, name: string, read: (value: unknown) => T): T | undefined {
+  const cell = fields.cells.get(name);
+  if (!cell) {
+    if ((fieldsOfKind[fields.kind].required as readonly string[]).includes(name)) fields.issues.push({ ...fields.at, field: name, reason: 'missing_field', detail: `${name} is required` });
+    return undefined;
+  }
+  try {
+    return read(cell.value);
+  } catch (error) {
+    if (!(error instanceof RowProblem)) throw error;
+    fields.issues.push({ ...fields.at, column: cell.column, field: name, reason: error.reason, detail: `${name}: ${error.message}` });
+    return undefined;
+  }
+}
+
+function nonEmpty(value: unknown): string {
+  const result = text(value);
+  if (result === '') throw new RowProblem('missing_field', 'is empty');
+  return result;
+}
+
+function currency(value: unknown): string {
+  const code = text(value, 3);
+  if (!CURRENCY.test(code)) throw new RowProblem('invalid_currency', 'expected an ISO 4217 code like CNY');
+  return code.toUpperCase();
+}
+
+function orderStatus(value: unknown): OrderInput['status'] {
+  const status = text(value).toLowerCase();
+  if (!(statuses as readonly string[]).includes(status)) throw new RowProblem('invalid_status', `expected one of ${statuses.join(', ')}`);
+  return status as OrderInput['status'];
+}
+
+function eventType(value: unknown): string {
+  const type = text(value, 63);
+  if (!EVENT_TYPE.test(type)) throw new RowProblem('invalid_event_type', 'lower-case letters, digits, _ and . starting with a letter, like page.view');
+  return type;
+}
+
+/** An issue of one cell. */
+const cellIssue = (source: SourceRow, cell: SourceCell, reason: string, detail: string): IngestIssue => ({ row: source.row, line: source.line, column: cell.column, field: cell.name, reason, detail });
+
 export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow): ParsedRow | IngestIssue[] {
-  const at = { row: source.row, line: source.line };
   if (source.broken) return [source.broken];
+  const at = { row: source.row, line: source.line };
   const issues: IngestIssue[] = [];
   const identifiers: RowIdentifier[] = [];
   const attributes: Array<readonly [string, string]> = [];
-  const fields = new Map<string, SourceCell>();
+  // Hot path: no closures or objects per cell unless the cell has a problem.
+  let cells: Map<string, SourceCell> | undefined;
   for (const cell of source.cells) {
-    const where = { ...at, column: cell.column, field: cell.name };
     if (typeof cell.value === 'string' && cell.value.includes(UNDECODABLE)) {
-      issues.push({ ...where, reason: 'undecodable_bytes', detail: 'bytes that are not valid in the file encoding (send UTF-8, or GBK/GB18030 declared as such)' });
+      issues.push(cellIssue(source, cell, 'undecodable_bytes', 'bytes that are not valid in the file encoding (send UTF-8, or GBK/GB18030 declared as such)'));
       continue;
     }
     const role = roles.of(cell.name);
     if ('error' in role) {
-      issues.push({ ...where, reason: 'unknown_field', detail: role.error });
+      issues.push(cellIssue(source, cell, 'unknown_field', role.error));
       continue;
     }
     if (isBlank(cell.value)) continue;
     try {
       if (role.role === 'identifier') {
         const normalised = normaliseIdentifier({ type: role.type, value: cell.value, scope: role.scope });
-        if (!normalised.ok) issues.push({ ...where, reason: normalised.reason, detail: normalised.detail });
+        if (!normalised.ok) issues.push(cellIssue(source, cell, normalised.reason, normalised.detail));
         else identifiers.push({ identifier: normalised, field: cell.name, column: cell.column });
       } else if (role.role === 'attribute') attributes.push([role.key, attribute(cell.value)]);
-      else fields.set(role.name, cell);
+      else (cells ??= new Map()).set(role.name, cell);
     } catch (error) {
       if (!(error instanceof RowProblem)) throw error;
-      issues.push({ ...where, reason: error.reason, detail: error.message });
+      issues.push(cellIssue(source, cell, error.reason, error.message));
     }
   }
 
-  const field = <T>(name: string, read: (value: unknown) => T): T | undefined => {
-    const cell = fields.get(name);
-    if (!cell) {
-      if ((fieldsOfKind[kind].required as readonly string[]).includes(name)) issues.push({ ...at, field: name, reason: 'missing_field', detail: `${name} is required` });
-      return undefined;
-    }
-    try {
-      return read(cell.value);
-    } catch (error) {
-      if (!(error instanceof RowProblem)) throw error;
-      issues.push({ ...at, column: cell.column, field: name, reason: error.reason, detail: `${name}: ${error.message}` });
-      return undefined;
-    }
-  };
-  const nonEmpty = (value: unknown) => {
-    const result = text(value);
-    if (result === '') throw new RowProblem('missing_field', 'is empty');
-    return result;
-  };
-
+  const fields: RowFields = { kind, at, cells: cells ?? noCells, issues };
   let order: OrderInput | undefined;
   let event: EventInput | undefined;
   if (kind === 'members') {
-    const memberId = field('member_id', nonEmpty);
+    const memberId = readField(fields, 'member_id', nonEmpty);
     if (memberId !== undefined) attributes.push(['member_id', canonicalJson(memberId)]);
   } else if (kind === 'orders') {
     const values = {
-      externalId: field('order_id', nonEmpty),
-      placedAt: field('placed_at', time),
-      amount: field('amount', decimal),
-      currency: field('currency', (value) => {
-        const currency = text(value, 3);
-        if (!CURRENCY.test(currency)) throw new RowProblem('invalid_currency', 'expected an ISO 4217 code like CNY');
-        return currency.toUpperCase();
-      }),
-      channel: field('channel', nonEmpty),
-      status: field('status', (value) => {
-        const status = text(value).toLowerCase();
-        if (!(statuses as readonly string[]).includes(status)) throw new RowProblem('invalid_status', `expected one of ${statuses.join(', ')}`);
-        return status as OrderInput['status'];
-      }),
-      items: field('items', items) ?? [],
+      externalId: readField(fields, 'order_id', nonEmpty),
+      placedAt: readField(fields, 'placed_at', time),
+      amount: readField(fields, 'amount', decimal),
+      currency: readField(fields, 'currency', currency),
+      channel: readField(fields, 'channel', nonEmpty),
+      status: readField(fields, 'status', orderStatus),
+      items: readField(fields, 'items', items) ?? [],
     };
     if (issues.length === 0) order = values as OrderInput;
   } else {
     const values = {
-      externalId: field('event_id', nonEmpty),
-      type: field('type', (value) => {
-        const type = text(value, 63);
-        if (!EVENT_TYPE.test(type)) throw new RowProblem('invalid_event_type', 'lower-case letters, digits, _ and . starting with a letter, like page.view');
-        return type;
-      }),
-      occurredAt: field('occurred_at', time),
-      channel: field('channel', nonEmpty),
-      properties: field('properties', properties) ?? '{}',
+      externalId: readField(fields, 'event_id', nonEmpty),
+      type: readField(fields, 'type', eventType),
+      occurredAt: readField(fields, 'occurred_at', time),
+      channel: readField(fields, 'channel', nonEmpty),
+      properties: readField(fields, 'properties', properties) ?? '{}',
     };
     if (issues.length === 0) event = values as EventInput;
   }
@@ -260,5 +279,7 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
   if (issues.length === 0 && identifiers.length === 0) issues.push({ ...at, reason: 'no_identifier', detail: 'the row has no identifier, so it cannot be matched to anyone' });
   if (identifiers.length > MAX_IDENTIFIERS_PER_RECORD) issues.push({ ...at, reason: 'too_many_identifiers', detail: `at most ${MAX_IDENTIFIERS_PER_RECORD} identifiers per row` });
   if (issues.length > 0) return issues;
-  return { ...at, identifiers, attributes, order, event };
+  return { row: source.row, line: source.line, identifiers, attributes, order, event };
 }
+
+const noCells: ReadonlyMap<string, SourceCell> = new Map();

@@ -52,7 +52,7 @@ export async function* fileSourceRows(
     if (record.malformed) yield { ...at, cells: [], broken: { ...at, reason: 'malformed_row', detail: record.malformed } };
     else if (record.fields.length !== header.length) {
       yield { ...at, cells: [], broken: { ...at, reason: 'ragged_row', detail: `the row has ${record.fields.length} columns, the header ${header.length}` } };
-    } else yield { ...at, cells: header.map((name, index) => ({ name, column: index + 1, value: record.fields[index] })) };
+    } else yield { row: record.row, line: record.line, cells: header.map((name, index) => ({ name, column: index + 1, value: record.fields[index] })) };
   }
   if (!header) throw new ImportError('ACCORD_ERR_IMPORT_HEADER', `the file is empty; a CSV ${kind} file starts with a header row naming its columns`);
 }

@@ -7,9 +7,10 @@
  * erased people are refused in both modes: that is not a fault of the file.
  *
  * Chunks are pipelined: while one chunk's transaction runs, the next is read, checked and sealed
- * (prepared-chunk.ts), so the database and the per-identifier cryptography work at the same time.
- * At most one chunk is in flight and one being filled, which bounds memory; chunks still commit
- * one after another, in file order.
+ * (prepared-chunk.ts), so the database and the per-identifier cryptography work at the same time;
+ * large files seal in a worker thread (identifier-sealer.ts), so reading, sealing and the database
+ * each get a core. At most one chunk is in flight and one being filled, which bounds memory; chunks
+ * still commit one after another, in file order.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
@@ -18,11 +19,12 @@ import type { Database } from '../db/schema.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
-import { ImportError } from '../consent/import/import-errors.ts';
+import { ImportError, type ImportErrorCode } from '../consent/import/import-errors.ts';
 import { applyIngestChunk } from './apply-ingest-chunk.ts';
 import { ColumnRoles } from './ingest-columns.ts';
 import { parseRow, type IngestIssue, type SourceRow } from './ingest-row.ts';
 import { commitRunChunk, finishRun, lockRunAt, openRun, type IngestRun, type RunSettings } from './ingest-runs.ts';
+import { inlineSealer, workerSealer } from './identifier-sealer.ts';
 import { PreparedChunk } from './prepared-chunk.ts';
 
 export interface IngestOptions {
@@ -31,15 +33,28 @@ export interface IngestOptions {
   /** Checked between chunks: an aborted run stops after its last committed chunk, resumable. */
   signal?: AbortSignal | undefined;
   onChunk?: ((run: IngestRun) => void) | undefined;
+  /** Seal identifiers in a worker thread; by default only content of WORKER_SEALING_BYTES or more does. */
+  sealInWorker?: boolean | undefined;
 }
 
 export const DEFAULT_INGEST_CHUNK = 20000;
 const MAX_INGEST_CHUNK = 50_000;
+/** Below this, starting the sealing thread (a few hundred milliseconds) costs more than it saves. */
+export const WORKER_SEALING_BYTES = 2 * 1024 * 1024;
 /**
  * Rows read between two turns of the event loop. Reading a buffered file resolves promises only,
  * which would starve the in-flight transaction: its next statement waits for a macrotask turn.
  */
 const ROWS_PER_TURN = 64;
+/**
+ * File errors after which nothing more can be read, by the reason the run records: the run fails
+ * (in either mode) after its last committed chunk, as a strict run does at an invalid row. The
+ * chunk being filled is not committed: the reading stopped inside it.
+ */
+const unreadableFileReasons: Partial<Record<ImportErrorCode, string>> = {
+  ACCORD_ERR_IMPORT_HEADER: 'header',
+  ACCORD_ERR_IMPORT_LINE_TOO_LONG: 'line_too_long',
+};
 
 /** The chunk being filled: every row read (for counts and the checkpoint), the valid ones prepared. */
 interface Chunk {
@@ -64,6 +79,7 @@ export async function runIngest(
   let run = opened.run;
   const source = `ingest:${run.id}`;
   const roles = new ColumnRoles(settings.kind);
+  const sealer = (options.sealInWorker ?? settings.bytes >= WORKER_SEALING_BYTES) ? workerSealer(keys, tenantId) : inlineSealer(keys, tenantId);
 
   const finish = (status: 'completed' | 'failed', error?: IngestIssue) =>
     withTenant(db, tenantId, async (trx) => {
@@ -79,9 +95,11 @@ export async function runIngest(
       return finished;
     });
 
-  const newChunk = (): Chunk => ({ prepared: new PreparedChunk(keys, tenantId), invalid: [], rowsRead: 0, lastRow: 0 });
+  const newChunk = (): Chunk => ({ prepared: new PreparedChunk(sealer), invalid: [], rowsRead: 0, lastRow: 0 });
   const commit = async (chunk: Chunk) => {
     if (chunk.rowsRead === 0) return;
+    // Sealed before the transaction opens, so the transaction never waits for the sealer.
+    await chunk.prepared.sealed();
     const from = run.lastCommittedRow;
     run = await withTenant(db, tenantId, async (trx) => {
       await lockRunAt(trx, run.id, from);
@@ -136,12 +154,16 @@ export async function runIngest(
   } catch (error) {
     // A chunk still in flight ends before the run does, whatever stopped the reading.
     await inFlight.catch(() => {});
-    if (error instanceof ImportError && error.code === 'ACCORD_ERR_IMPORT_HEADER') {
-      const issue: IngestIssue = { row: Number(error.extensions.row ?? 1), line: error.extensions.line as number | undefined, reason: 'header', detail: error.message };
-      await finish('failed', issue);
-      throw new ImportError(error.code, error.message, { runId: run.id, ...error.extensions });
+    const reason = error instanceof ImportError ? unreadableFileReasons[error.code] : undefined;
+    if (error instanceof ImportError && reason) {
+      const line = error.extensions.line as number | undefined;
+      const issue: IngestIssue = { row: Number(error.extensions.row ?? line ?? 1), line, reason, detail: error.message };
+      const failed = await finish('failed', issue);
+      throw new ImportError(error.code, error.message, { runId: run.id, lastCommittedRow: failed.lastCommittedRow, ...error.extensions });
     }
     throw error;
+  } finally {
+    await sealer.close();
   }
   return finish('completed');
 }

@@ -9,7 +9,8 @@
  * memory cannot be reliably wiped.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { typescriptWorker } from '../typescript-worker.ts';
 import { loadPsiGroup } from './load-psi-group.ts';
 import type { PsiOperation, PsiTaskMessage, PsiWorkerData, PsiWorkerMessage } from './psi-worker.ts';
 import { type PsiGroup, PsiUnsupportedError, checkDst, isAllZero, packedCount } from './psi-group.ts';
@@ -57,9 +58,9 @@ export class PsiEngineError extends Error {
   }
 }
 
-const WORKER_BOOTSTRAP = new URL('./psi-worker-bootstrap.mjs', import.meta.url);
+const PSI_WORKER = new URL('./psi-worker.ts', import.meta.url);
 
-const spawnPsiWorker = (data: PsiWorkerData) => new Worker(WORKER_BOOTSTRAP, { workerData: data });
+const spawnPsiWorker = (data: PsiWorkerData) => typescriptWorker(PSI_WORKER, { workerData: data });
 
 export async function startPsiEngine(options: PsiEngineOptions): Promise<PsiEngine> {
   if (!isPsiSuite(options.suite)) throw new RangeError(`unknown PSI suite: ${String(options.suite)}`);

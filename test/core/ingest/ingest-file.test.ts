@@ -6,9 +6,11 @@ import { identifierTombstone } from '../../../consent/suppression-hash.ts';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import { sha256Hex } from '../../../core/identifiers/identifier-hashes.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
+import { openIdentifiers } from '../../../core/identifiers/identifier-store.ts';
 import { ingestFile, type IngestFileOptions } from '../../../core/ingest/ingest-file.ts';
 import type { IngestKind } from '../../../core/ingest/ingest-columns.ts';
-import { runIssuesPage } from '../../../core/ingest/ingest-runs.ts';
+import { findRun, runIssuesPage } from '../../../core/ingest/ingest-runs.ts';
+import { DEFAULT_MAX_LINE_LENGTH } from '../../../core/files/line-length-cap.ts';
 import { addTombstones } from '../../../core/privacy/suppression.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { encodeGb18030 } from '../../support/gb18030.ts';
@@ -119,6 +121,34 @@ describe.each(storageBackends)('ingest of members, orders and events files on %s
     await expect(ingest('members', await file('wechat_openid,attr.city\nx,y'))).rejects.toMatchObject({ message: expect.stringContaining('wechat_openid@<app or shop id>') });
     await expect(ingest('orders', await file('email,order_id\na@example.com,1'))).rejects.toMatchObject({ message: expect.stringContaining('needs the columns placed_at, amount') });
     expect(await count('persons')).toBe(0);
+  });
+
+  it('seals in a worker thread with the same outcome: identifiers that open to their canonical values and are found again', async () => {
+    const path = await file(['email,phone,attr.city', 'Li@Example.com,13800138000,上海', 'wang@example.com,13800138000,北京'].join('\n'));
+    const run = await ingest('members', path, { sealInWorker: true, chunkSize: 1 });
+    expect(run).toMatchObject({ status: 'completed', rowsRead: 2, applied: 2, personsCreated: 1 });
+    const values = await inTenant(async (trx) => {
+      const ids = (await trx.selectFrom('identifiers').select('id').execute()).map((row) => Number(row.id));
+      return [...(await openIdentifiers(trx, keys, ids)).values()].map((identifier) => `${identifier.type}:${identifier.value}`).sort();
+    });
+    expect(values).toEqual(['email:li@example.com', 'email:wang@example.com', 'phone:+8613800138000']);
+    const again = await ingest('members', await file(['email,attr.level', 'li@example.com,gold'].join('\n')));
+    expect(again).toMatchObject({ applied: 1, personsCreated: 0 });
+  });
+
+  it('fails the run at a record longer than the line cap, keeping the chunks committed before it', async () => {
+    const long = `"${'x'.repeat(DEFAULT_MAX_LINE_LENGTH)}"`;
+    const rows = ['a@example.com,1', 'b@example.com,2', 'c@example.com,3', `d@example.com,${long}`, 'e@example.com,5'];
+    const path = await file(['email,attr.n', ...rows].join('\n'));
+    const failure = await ingest('members', path, { mode: 'lenient', chunkSize: 2 }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'ACCORD_ERR_IMPORT_LINE_TOO_LONG', extensions: { row: 5, line: 5, lastCommittedRow: 3, runId: expect.any(String) } });
+    const run = await inTenant((trx) => findRun(trx, (failure as { extensions: { runId: string } }).extensions.runId));
+    expect(run).toMatchObject({ status: 'failed', rowsRead: 2, applied: 2, lastCommittedRow: 3, error: { row: 5, line: 5, reason: 'line_too_long' } });
+    expect(await count('persons')).toBe(2);
+
+    const ndjson = await file(['{"email":"f@example.com"}', `{"email":"g@example.com","attr.n":${long}}`].join('\n'), 'ndjson');
+    await expect(ingest('members', ndjson)).rejects.toMatchObject({ code: 'ACCORD_ERR_IMPORT_LINE_TOO_LONG', extensions: { line: 2, lastCommittedRow: 0 } });
+    expect(await count('persons')).toBe(2);
   });
 
   it('refuses rows of an erased person and stores none of their identifiers', async () => {
