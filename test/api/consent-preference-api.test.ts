@@ -132,9 +132,13 @@ describe.each(storageBackends)('preference API on %s', (backend) => {
     expect((await mayContact({ subject: 'member-c', at: noon })).json()).toMatchObject({ allowed: true, reason: 'allowed' });
     expect((await mayContact({ subject: 'member-c', at: '2030-03-10T12:30:00Z' })).json()).toMatchObject({ allowed: true }); // 08:30 EDT, after the switch
     expect((await mayContact({ subject: 'member-c', at: '2030-03-09T12:30:00Z' })).json()).toMatchObject({ allowed: false, reason: 'quiet_hours' }); // 07:30 EST
-    const logged = await send('POST', collector, '/v1/consent/contacts', { clientSendId: 'sms-1', subject: 'member-c', channel: 'sms', sentAt: new Date().toISOString() });
+    // The cap is checked now, on a subject without quiet hours, so the time of day the test runs at cannot decide it.
+    await setPreferences('PUT', 'member-capped', { channels: { sms: 'opt_in' }, frequencyCaps: { sms: { day: 1 } } });
+    await grant('member-capped');
+    expect((await mayContact({ subject: 'member-capped' })).json()).toMatchObject({ allowed: true });
+    const logged = await send('POST', collector, '/v1/consent/contacts', { clientSendId: 'sms-1', subject: 'member-capped', channel: 'sms', sentAt: new Date().toISOString() });
     expect(logged.statusCode).toBe(201);
-    expect((await mayContact({ subject: 'member-c' })).json()).toMatchObject({ allowed: false, reason: 'frequency_cap', capPeriod: 'day' });
+    expect((await mayContact({ subject: 'member-capped' })).json()).toMatchObject({ allowed: false, reason: 'frequency_cap', capPeriod: 'day' });
     expect((await mayContact({ subject: 'member-c', channel: 'fax' })).json()).toMatchObject({ code: 'ACCORD_ERR_PREFERENCE_CHANNEL' });
     const batch = await send('POST', reader, '/v1/consent/may-contact/batch', { subjects: ['member-c', 'member-known', 'nobody'], channel: 'sms', purpose: 'marketing.sms', regime: 'pipl', at: noon });
     expect(batch.json()).toMatchObject({ allowed: ['member-c', 'member-known'], denied: [{ subject: 'nobody', reason: 'consent_denied' }] });
@@ -153,9 +157,9 @@ describe.each(storageBackends)('preference API on %s', (backend) => {
     const to = new Date(Date.now() + 3_600_000).toISOString();
     const report = await send('GET', reader, `/v1/consent/reports/consent-rates?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     expect(report.statusCode).toBe(200);
-    // Grants so far in this suite: member-known and member-c, both on the app channel.
+    // Grants so far in this suite: member-known, member-c and member-capped, all on the app channel.
     expect(report.json().rows).toEqual([
-      { purpose: 'marketing.sms', channel: 'app', noticeId, noticeKey: 'marketing', noticeVersion: 1, language: 'zh-CN', served: 4, given: 2, refused: 0, withdrawn: 0, consentRate: 0.5 },
+      { purpose: 'marketing.sms', channel: 'app', noticeId, noticeKey: 'marketing', noticeVersion: 1, language: 'zh-CN', served: 4, given: 3, refused: 0, withdrawn: 0, consentRate: 0.75 },
     ]);
     // The privacy officer may read it too; a collection point may not.
     const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
