@@ -104,7 +104,7 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
   say(`collaboration "Audience sizing": count only, phone then email, minimum overlap 100 (the partner tightened it to 200) — approved by both`);
   const count = await runPsi(brand, sizing, 'balanced');
   const decision = count.run.result!.decision;
-  say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${String(decision.total)} people (by type: ${JSON.stringify(decision.byIdType)})` : `withheld (${String(decision.reason)})`}; brand sent ${count.run.result!.input.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
+  say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${Number(decision.total).toLocaleString('en')} people (by type: ${JSON.stringify(decision.byIdType)})` : `withheld (${String(decision.reason)})`}; brand sent ${count.run.result!.input.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
 
   const retargeting = await collaborate(brand, partner, 'Retargeting audience', true);
   say('collaboration "Retargeting audience": matched members to the brand, unbalanced (the partner blinds its base once per key epoch)');

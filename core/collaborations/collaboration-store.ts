@@ -113,7 +113,10 @@ export async function insertApproval(trx: TenantTransaction, collaborationId: st
   return inserted !== undefined;
 }
 
-/** False when the party's revocation was already stored. */
+/**
+ * False when the party's revocation was already stored. A revocation, whichever party made it, also
+ * erases the PSI key epochs and blinded sets kept for the collaboration: nothing may run on them again.
+ */
 export async function insertRevocation(trx: TenantTransaction, collaborationId: string, revocation: Omit<Revocation, 'recordedAt'>): Promise<boolean> {
   const inserted = await trx
     .insertInto('collaboration_revocations')
@@ -121,5 +124,6 @@ export async function insertRevocation(trx: TenantTransaction, collaborationId: 
     .onConflict((oc) => oc.columns(['tenant_id', 'collaboration_id', 'node_id']).doNothing())
     .returning('node_id')
     .executeTakeFirst();
+  await trx.deleteFrom('psi_key_epochs').where('collaboration_id', '=', collaborationId).execute();
   return inserted !== undefined;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTag } from '../../core/tags/tag-definitions.ts';
 import { setStaticTagValues } from '../../core/tags/set-static-tag-values.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
+import { waitFor } from '../support/job-runners.ts';
 import { storageBackends } from '../support/test-database.ts';
 import { approvedCollaboration, connectPsiNodes, emailsOf, matchedEmails, personsByEmail, runEnded, seedMembers, startPsiNode, stopPsiNodes, withdrawConsent, type PsiPair, type PsiTestNode } from './psi-fixtures.ts';
 
@@ -56,6 +57,14 @@ describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
     expect(serverRun.progress).toMatchObject({ reusedFromEpoch: 95 });
     const cached = await withTenant(partner.node.t.db, partner.node.tenantId, (trx) => trx.selectFrom('psi_epoch_sets').select('fingerprints').execute());
     expect(cached.reduce((n, row) => n + row.fingerprints.length / 16, 0)).toBe(95);
+
+    // Revoking the collaboration (here by the brand) erases the partner's epoch key and cached set.
+    expect((await brand.node.call('POST', `/v1/collaborations/${collaborationId}/revoke`, { reason: 'campaign over' })).status).toBe(200);
+    await waitFor(async () => {
+      const epochs = await withTenant(partner.node.t.db, partner.node.tenantId, (trx) => trx.selectFrom('psi_key_epochs').select('id').execute());
+      const sets = await withTenant(partner.node.t.db, partner.node.tenantId, (trx) => trx.selectFrom('psi_epoch_sets').select('seq').execute());
+      return epochs.length === 0 && sets.length === 0 ? true : undefined;
+    }, 'epochs erased on the partner');
   });
 
   it('opens the named partner tags of the matches only', async () => {
