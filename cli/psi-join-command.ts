@@ -16,6 +16,7 @@ import { AccordError } from '../core/errors.ts';
 import { isIdentifierType } from '../core/identifiers/identifier-types.ts';
 import { psiTypeOfFileType, readFileInput, type FileInput, type FileInputColumn } from '../core/psi/file-input.ts';
 import { runPsiClient, type PsiClientResult } from '../core/psi/psi-client.ts';
+import { learnsMembers } from '../core/psi/psi-collaboration.ts';
 import { httpPsiTransport } from '../core/psi/psi-http-transport.ts';
 import { PsiRunError } from '../core/psi/psi-run-error.ts';
 import { explainRefusal, fetchCollaboration, requireRunnable, type FetchedCollaboration } from './psi-collaboration.ts';
@@ -82,12 +83,6 @@ function runTypes(fetched: FetchedCollaboration, input: FileInput): string[] {
   return types;
 }
 
-/** What the terms let each side learn, as this party reads them. */
-function learnsMembers(fetched: FetchedCollaboration, role: string): boolean {
-  if (role === 'provider') return false;
-  return role === 'brand' ? fetched.effective.outputs.matchedToBrand : fetched.effective.outputs.matchedToPartner;
-}
-
 async function runAgainstServer(
   fetched: FetchedCollaboration,
   session: Awaited<ReturnType<typeof openPartySession>>,
@@ -116,7 +111,7 @@ async function runAgainstServer(
       serverPublicKey: publicKeyOfParty(fetched.serverParty),
       onProgress: (step) => progress.step(step),
       maxServerSize: fetched.effective.maxSetSize,
-      expect: { clientLearnsMembers: learnsMembers(fetched, fetched.self.role), serverLearnsMembers: learnsMembers(fetched, fetched.serverParty.role) },
+      expect: { clientLearnsMembers: learnsMembers(fetched.effective.outputs, fetched.self.role), serverLearnsMembers: learnsMembers(fetched.effective.outputs, fetched.serverParty.role) },
       release,
     });
     return { runId, result };
@@ -173,7 +168,7 @@ export async function psiJoinCommand(args: string[]): Promise<void> {
   const breakdown = release.byIdType ? ` (${Object.entries(release.byIdType).map(([type, n]) => `${type} ${n}`).join(', ')})` : '';
   console.log(`run ${runId}: matched ${release.total}${breakdown}`);
   if (!values.output) return;
-  if (!learnsMembers(fetched, fetched.self.role) || !result.matched) {
+  if (!learnsMembers(fetched.effective.outputs, fetched.self.role) || !result.matched) {
     console.log(`no rows written to ${values.output}: the terms release only the overlap count to this party`);
     return;
   }

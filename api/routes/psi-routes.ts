@@ -65,13 +65,7 @@ export const psiRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: PsiNo
       },
     },
     async (request, reply) => {
-      const run = await inCallerTenant(db, request, async (trx) => {
-        const size = request.body.segmentId === null
-          ? await trx.selectFrom('persons').select((eb) => eb.fn.countAll<string>().as('n')).where('merged_into', 'is', null).executeTakeFirstOrThrow()
-          : await trx.selectFrom('segment_members').select((eb) => eb.fn.countAll<string>().as('n')).where('segment_id', '=', request.body.segmentId).executeTakeFirstOrThrow();
-        const id = await startPsiRun(trx, psi.identity.nodeId, { ...request.body, declaredSize: Number(size.n), actor: actorOf(request) });
-        return requireRun(trx, id);
-      });
+      const run = await inCallerTenant(db, request, async (trx) => requireRun(trx, await startPsiRun(trx, psi.identity.nodeId, { ...request.body, actor: actorOf(request) })));
       return reply.code(202).send(toView(run));
     },
   );

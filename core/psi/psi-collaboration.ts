@@ -87,11 +87,11 @@ export function peerFor(collaboration: PsiCollaboration, nodeId?: string): PsiPa
   return peer;
 }
 
-/** Whether a party in this role may learn which of its own people matched. */
-export function learnsMembers(collaboration: PsiCollaboration, role: PartyRole): boolean {
+/** Whether a party in this role may learn which of its own people matched, under these outputs. */
+export function learnsMembers(outputs: Pick<CollaborationTerms['outputs'], 'matchedToBrand' | 'matchedToPartner'>, role: PartyRole): boolean {
   // A data provider contributes features; the terms have no output that hands it members.
   if (role === 'provider') return false;
-  return role === 'brand' ? collaboration.outputs.matchedToBrand : collaboration.outputs.matchedToPartner;
+  return role === 'brand' ? outputs.matchedToBrand : outputs.matchedToPartner;
 }
 
 /** Where to reach a party: the tenant's peer registry holds its base URL under the same pinned key. */

@@ -56,6 +56,14 @@ async function candidatePersons(trx: TenantTransaction, segmentId: number | null
   return rows.map((row) => Number(row.id));
 }
 
+/** How many people a run's input starts from, before the gate: what a party declares to the guard. */
+export async function candidateCount(trx: TenantTransaction, segmentId: number | null): Promise<number> {
+  const row = segmentId === null
+    ? await trx.selectFrom('persons').select((eb) => eb.fn.countAll<string>().as('n')).where('merged_into', 'is', null).executeTakeFirstOrThrow()
+    : await trx.selectFrom('segment_members').select((eb) => eb.fn.countAll<string>().as('n')).where('segment_id', '=', segmentId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 async function consentedPersons(trx: TenantTransaction, gate: ConsentGate, persons: number[], request: PsiInputRequest): Promise<Set<number>> {
   const keys = new Uint32Array(persons.length);
   const personOfKey = new Map<number, number>();

@@ -15,7 +15,7 @@ import { admitRun } from '../guard/admit-run.ts';
 import { releaseCounts } from '../guard/release-counts.ts';
 import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
-import { collectPsiInput } from './psi-input.ts';
+import { candidateCount, collectPsiInput } from './psi-input.ts';
 import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './psi-collaboration.ts';
 import type { PsiNode } from './psi-node.ts';
 import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
@@ -53,17 +53,17 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   if (unknown.length > 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `identifier types ${unknown.join(', ')} are not in the collaboration`);
   const ordered = collaboration.idTypes.filter((type) => body.idTypes.includes(type));
   // The brand enriched with the partner's tags gets them as payloads; otherwise the client chooses.
-  const enrichment = collaboration.outputs.tagEnrichment && client.role === 'brand' && learnsMembers(collaboration, client.role);
+  const enrichment = collaboration.outputs.tagEnrichment && client.role === 'brand' && learnsMembers(collaboration.outputs, client.role);
   const mode = enrichment ? 'payload' : body.mode;
   if (mode !== 'balanced' && collaboration.suite !== 'ristretto255') {
     throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `${mode} runs need the ristretto255 suite (X25519 cannot unblind); the collaboration uses ${collaboration.suite}`);
   }
   // The epoch key answers every run the same way: a count-only client could test one new person per run.
-  if (mode === 'unbalanced' && !learnsMembers(collaboration, client.role)) {
+  if (mode === 'unbalanced' && !learnsMembers(collaboration.outputs, client.role)) {
     throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'unbalanced runs need terms that give the client its matched members; a count-only client runs balanced');
   }
   const peerDeclared = ordered.reduce((sum, type) => sum + (body.declared[type] ?? 0), 0);
-  const ownDeclared = await ownInputSize(trx, collaboration.serverSegmentId);
+  const ownDeclared = await candidateCount(trx, collaboration.serverSegmentId);
   await admitRun(trx, collaboration.id, body.runId, collaboration.policy, { own: ownDeclared, peer: peerDeclared });
   await trx
     .insertInto('psi_runs')
@@ -78,9 +78,9 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
       id_types: ordered,
       segment_id: collaboration.serverSegmentId,
       status: 'preparing',
-      client_learns_members: learnsMembers(collaboration, client.role),
+      client_learns_members: learnsMembers(collaboration.outputs, client.role),
       // In the OPRF modes nothing comes back to the server to compare.
-      server_learns_members: mode === 'balanced' && learnsMembers(collaboration, me.role),
+      server_learns_members: mode === 'balanced' && learnsMembers(collaboration.outputs, me.role),
       declared: JSON.stringify({ peer: Object.fromEntries(ordered.map((type) => [type, body.declared[type] ?? 0])), own: ownDeclared }),
       started_by: `node:${peer.nodeId}`,
     })
@@ -88,13 +88,6 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   await enqueueJob(trx, PREPARE_PSI_SERVER_JOB, { run: body.runId }, { maxAttempts: 3 });
   await enqueueJob(trx, EXPIRE_PSI_RUN_JOB, { run: body.runId }, { delayMs: RUN_LIFETIME_MS });
   return serverRunView(trx, await requireRun(trx, body.runId));
-}
-
-async function ownInputSize(trx: TenantTransaction, segmentId: number | null): Promise<number> {
-  const row = segmentId === null
-    ? await trx.selectFrom('persons').select((eb) => eb.fn.countAll<string>().as('n')).where('merged_into', 'is', null).executeTakeFirstOrThrow()
-    : await trx.selectFrom('segment_members').select((eb) => eb.fn.countAll<string>().as('n')).where('segment_id', '=', segmentId).executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** The queued half of step 1: the node's consented set, blinded once and sorted, stored as frames. */

@@ -21,7 +21,7 @@ import { PeerError } from '../peers/peer-errors.ts';
 import { runPsiClient, type PsiClientResult } from './psi-client.ts';
 import { learnsMembers, loadPsiCollaboration, peerAddressOf, peerFor } from './psi-collaboration.ts';
 import { httpPsiTransport } from './psi-http-transport.ts';
-import { collectPsiInput, type PsiInput } from './psi-input.ts';
+import { candidateCount, collectPsiInput, type PsiInput } from './psi-input.ts';
 import type { FinishRunBody } from './psi-protocol.ts';
 import { storeMatches, storePayloads } from './psi-matches.ts';
 import type { PsiNode } from './psi-node.ts';
@@ -37,7 +37,6 @@ export interface StartPsiRun {
   readonly collaborationId: string;
   readonly segmentId: number | null;
   readonly peerNodeId?: string | undefined;
-  readonly declaredSize: number;
   readonly mode?: 'balanced' | 'unbalanced';
   readonly actor: string;
 }
@@ -51,7 +50,8 @@ export async function startPsiRun(trx: TenantTransaction, selfNodeId: string, re
     throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `node ${peer.nodeId} is an offline party: it starts runs with \`accord psi join\``);
   }
   const runId = randomUUID();
-  await admitRun(trx, collaboration.id, runId, collaboration.policy, { own: Math.max(1, request.declaredSize), peer: Math.max(1, request.declaredSize) });
+  const declared = Math.max(1, await candidateCount(trx, request.segmentId));
+  await admitRun(trx, collaboration.id, runId, collaboration.policy, { own: declared, peer: declared });
   await trx
     .insertInto('psi_runs')
     .values({
@@ -65,8 +65,8 @@ export async function startPsiRun(trx: TenantTransaction, selfNodeId: string, re
       id_types: collaboration.idTypes,
       segment_id: request.segmentId,
       status: 'preparing',
-      client_learns_members: learnsMembers(collaboration, collaboration.self.role),
-      server_learns_members: learnsMembers(collaboration, peer.role),
+      client_learns_members: learnsMembers(collaboration.outputs, collaboration.self.role),
+      server_learns_members: learnsMembers(collaboration.outputs, peer.role),
       started_by: request.actor,
     })
     .execute();
