@@ -63,6 +63,13 @@ describe.each(storageBackends)('stored matched audiences after erasure and withd
     const erasure = await brand.node.call('POST', `/v1/privacy-requests/${id}/erasure`, {});
     expect(erasure.status).toBe(200);
     expect(erasure.body.request.status).toBe('completed');
+    const removals = [
+      { store: 'psi_match_payloads', status: 'done', removed: 0 },
+      { store: 'psi_matches', status: 'done', removed: 1 },
+      { store: 'segment_members', status: 'done', removed: 0 },
+    ];
+    expect(erasure.body.removals).toEqual(expect.arrayContaining(removals));
+    expect((await brand.node.call('GET', `/v1/privacy-requests/${id}`)).body.removals).toEqual(removals.map((removal) => ({ ...removal, updatedAt: expect.any(String) })));
     const jobId = erasure.body.jobId as string;
     await waitFor(async () => {
       const job = await brand.node.t.db.selectFrom('jobs').select('status').where('id', '=', jobId).where('name', '=', SUBJECT_ERASED_JOB).executeTakeFirst();
