@@ -4,49 +4,32 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import type { Identifier } from '../../../core/identifiers/identifier.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
-import { upsertIdentifiers } from '../../../core/identifiers/identifier-store.ts';
-import { normaliseIdentifier } from '../../../core/identifiers/normalise-identifier.ts';
 import { consentSubjectOf } from '../../../core/one-id/person-subject.ts';
-import { resolvePersons } from '../../../core/one-id/resolve-persons.ts';
 import { eraseSubject } from '../../../core/privacy/erase-subject.ts';
 import { exportSubjectData } from '../../../core/privacy/export-subject-data.ts';
 import { readRemovals } from '../../../core/privacy/privacy-request-removals.ts';
-import { createPrivacyRequest, transitionPrivacyRequest } from '../../../core/privacy/privacy-requests.ts';
 import { subjectExportSections } from '../../../core/privacy/subject-export-sections.ts';
 import { SubjectVault } from '../../../core/privacy/subject-vault.ts';
 import { storeMatches, storePayloads } from '../../../core/psi/psi-matches.ts';
 import { createSegment, findSegment, membershipChanges, segmentMemberIds } from '../../../core/segments/segment-store.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
+import { identifierOf, ingestPerson, erasureInProgress } from './resolved-persons.ts';
 
 const masterKey = new Uint8Array(32).fill(7);
 const keys = { vault: new SubjectVault(masterKey), identifiers: new IdentifierKeys(masterKey) };
-const identifier = (type: string, value: string): Identifier => {
-  const normalised = normaliseIdentifier({ type, value });
-  if (!normalised.ok) throw new Error(normalised.detail);
-  return normalised;
-};
-const email = identifier('email', 'li.wei@example.com');
-const phone = identifier('phone', '138 0013 8000');
-const device = identifier('idfa', '6D92078A-8246-4BA4-AE5B-76104861E7DC');
-const otherEmail = identifier('email', 'someone@example.com');
+const email = identifierOf('email', 'li.wei@example.com');
+const phone = identifierOf('phone', '138 0013 8000');
+const device = identifierOf('idfa', '6D92078A-8246-4BA4-AE5B-76104861E7DC');
+const otherEmail = identifierOf('email', 'someone@example.com');
 const tags = (value: string) => new TextEncoder().encode(JSON.stringify({ interest: value }));
 
 describe.each(storageBackends)('erasure of derived stores on %s', (backend) => {
   let t: TestDatabase;
   let tenant: Tenant;
   const inTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, tenant.id, work);
-  const ingest = (...identifiers: Identifier[]) =>
-    inTenant(async (trx) => {
-      const ids = await upsertIdentifiers(trx, keys.identifiers, identifiers);
-      return (await resolvePersons(trx, [{ identifiers: identifiers.map((found, i) => ({ id: ids[i]!, type: found.type })) }])).personIds[0]!;
-    });
-  const startedRequest = (subject: string, kind: 'erasure' | 'access') =>
-    inTenant(async (trx) => {
-      const created = await createPrivacyRequest(trx, { kind, regime: 'pipl', subject, receivedAt: new Date() }, 'officer');
-      await transitionPrivacyRequest(trx, created.id, { to: 'verifying' }, 'officer');
-      return transitionPrivacyRequest(trx, created.id, { to: 'in_progress', verification: { method: 'sms_otp', reference: 'otp-1' } }, 'officer');
-    });
+  const ingest = (...identifiers: Identifier[]) => inTenant((trx) => ingestPerson(trx, keys.identifiers, identifiers));
+  const startedErasure = (subject: string) => inTenant((trx) => erasureInProgress(trx, subject));
   const exported = async (subject: string) => {
     let text = '';
     for await (const chunk of exportSubjectData(inTenant, subjectExportSections(keys.vault), subject, {})) text += chunk;
@@ -100,7 +83,7 @@ describe.each(storageBackends)('erasure of derived stores on %s', (backend) => {
     );
     expect(before.psiMatches).toHaveLength(2);
 
-    const request = await startedRequest(subject, 'erasure');
+    const request = await startedErasure(subject);
     const outcome = await inTenant((trx) => eraseSubject(trx, keys, request, []));
     const removals = [
       { store: 'segment_members', status: 'done', removed: 2 },
@@ -137,7 +120,7 @@ describe.each(storageBackends)('erasure of derived stores on %s', (backend) => {
     const erased = await ingest(otherEmail);
     await storedRun(randomUUID(), new Map([[person, 'email'], [erased, 'email']]), new Map([[person, tags('outdoor')]]));
     // The erasure closes its delete path behind it: the rest of its transaction may not delete.
-    const request = await startedRequest(consentSubjectOf(erased), 'erasure');
+    const request = await startedErasure(consentSubjectOf(erased));
     await expect(
       inTenant(async (trx) => {
         await eraseSubject(trx, keys, request, []);
