@@ -1,8 +1,9 @@
 /**
  * Data-subject requests over HTTP (privacy officers): create, list with overdue filtering, move
  * through their statuses, extend the deadline, and run them: access (a streamed JSON export),
- * erasure (withdrawal, crypto-shredding, tombstones, propagation), rectification. Collection points
- * store the personal values messaging needs in the subject vault. Every action leaves an audit event.
+ * erasure (withdrawal, crypto-shredding, removal from derived stores, tombstones, notices),
+ * rectification. Collection points store the personal values messaging needs in the subject vault.
+ * Every action leaves an audit event.
  * Subjects travel in bodies, never in URLs, so they stay out of access logs.
  */
 import { Readable } from 'node:stream';
@@ -30,6 +31,7 @@ import {
   transitionPrivacyRequest,
   type PrivacyRequest,
 } from '../../core/privacy/privacy-requests.ts';
+import { readRemovals, removalStatuses } from '../../core/privacy/privacy-request-removals.ts';
 import { subjectExportSections } from '../../core/privacy/subject-export-sections.ts';
 import { PERSONAL_FIELD, SubjectVault } from '../../core/privacy/subject-vault.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
@@ -53,6 +55,8 @@ const requestView = z.object({
   verification: z.object({ method: z.string(), reference: z.string() }).nullable(),
   closedAt: z.string().nullable(),
 });
+
+const removalView = z.object({ store: z.string(), status: z.enum(removalStatuses), removed: z.number() });
 
 const toView = (request: PrivacyRequest, now = new Date()): z.output<typeof requestView> => ({
   id: request.id,
@@ -132,21 +136,26 @@ export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>;
       config: { scope: 'privacy:admin' },
       schema: {
         tags: ['privacy'],
-        summary: 'One request with its trail (who did what, when)',
+        summary: "One request with its trail (who did what, when) and, for an erasure, where each derived store's removal stands",
         params,
         response: {
           200: requestView.extend({
             trail: z.array(z.object({ actor: z.string(), action: z.string(), fromStatus: z.string().nullable(), toStatus: z.string().nullable(), details: z.record(z.string(), z.unknown()), occurredAt: z.string() })),
+            removals: z.array(removalView.extend({ updatedAt: z.string() })),
           }),
         },
       },
     },
     async (request) => {
-      const { found, trail } = await inCallerTenant(db, request, async (trx) => {
+      const { found, trail, removals } = await inCallerTenant(db, request, async (trx) => {
         const found = await getPrivacyRequest(trx, request.params.id);
-        return { found, trail: await readTrail(trx, found.id) };
+        return { found, trail: await readTrail(trx, found.id), removals: await readRemovals(trx, found.id) };
       });
-      return { ...toView(found), trail: trail.map((entry) => ({ ...entry, occurredAt: entry.occurredAt.toISOString() })) };
+      return {
+        ...toView(found),
+        trail: trail.map((entry) => ({ ...entry, occurredAt: entry.occurredAt.toISOString() })),
+        removals: removals.map((removal) => ({ ...removal, updatedAt: removal.updatedAt.toISOString() })),
+      };
     },
   );
 
@@ -236,7 +245,7 @@ export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>;
       config: { scope: 'privacy:admin' },
       schema: {
         tags: ['privacy'],
-        summary: 'Erase the subject: withdraw every consent, shred the vault, keep a suppression tombstone, notify recipients',
+        summary: 'Erase the subject: withdraw every consent, shred the vault, remove the person from segments and stored PSI matches, keep a suppression tombstone, notify recipients',
         params,
         body: z.object({
           identifiers: z.array(z.object({ type: z.string().regex(IDENTIFIER_TYPE), hash: z.string().regex(IDENTIFIER_HASH, 'lower-case hex of the hashed identifier') })).max(50).default([]),
@@ -251,6 +260,7 @@ export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>;
             recipients: z.array(z.string()),
             jobId: z.uuid().nullable(),
             alreadyErased: z.boolean(),
+            removals: z.array(removalView),
           }),
         },
       },

@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../core/db/schema.ts';
 import type { PsiNode } from '../../core/psi/psi-node.ts';
-import { matchedPersons } from '../../core/psi/psi-matches.ts';
 import { requireRun, type PsiRun } from '../../core/psi/psi-runs.ts';
+import { readConsentedMatches } from '../../core/psi/read-consented-matches.ts';
 import { startPsiRun } from '../../core/psi/run-psi-job.ts';
 import { actorOf, inCallerTenant } from '../plugins/auth.ts';
 
@@ -96,19 +96,14 @@ export const psiRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; psi: PsiNo
       config: { scope: 'data:read' },
       schema: {
         tags: ['psi'],
-        summary: 'The matched audience the guard released to this node (person ids), in pages',
+        summary: "The matched audience the guard released to this node (person ids), in pages; each read passes the consent gate again for the collaboration's purpose and recipients, and says how many it left out",
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1_000) }),
-        response: { 200: z.object({ items: z.array(z.object({ personId: z.number(), idType: z.string(), partnerTags: z.record(z.string(), z.unknown()).nullable() })), next: z.number().nullable() }) },
+        response: {
+          200: z.object({ items: z.array(z.object({ personId: z.number(), idType: z.string(), partnerTags: z.record(z.string(), z.unknown()).nullable() })), excluded: z.number(), next: z.number().nullable() }),
+        },
       },
     },
-    async (request) => {
-      const rows = await inCallerTenant(db, request, async (trx) => {
-        await requireRun(trx, request.params.id);
-        return matchedPersons(trx, request.params.id, request.query);
-      });
-      const items = rows.map((row) => ({ personId: Number(row.person_id), idType: row.id_type, partnerTags: row.payload ?? null }));
-      return { items, next: items.length === request.query.limit ? items.at(-1)!.personId : null };
-    },
+    async (request) => inCallerTenant(db, request, (trx) => readConsentedMatches(trx, psi, request.params.id, request.query, actorOf(request))),
   );
 };

@@ -218,6 +218,16 @@ export interface PrivacyRequestTrailTable {
   occurred_at: CreatedAt;
 }
 
+// 0019 erasure of derived stores (core/privacy/): how far a request's removal from each store got.
+export interface PrivacyRequestRemovalTable {
+  tenant_id: string;
+  request_id: string;
+  store: string;
+  status: 'done' | 'queued' | 'failed';
+  removed: number;
+  updated_at: Generated<Date>;
+}
+
 export interface SuppressionTombstoneTable {
   tenant_id: string;
   hash: Uint8Array;
@@ -719,6 +729,7 @@ export interface Database {
   subject_personal_data: SubjectPersonalDataTable;
   privacy_requests: PrivacyRequestTable;
   privacy_request_trail: PrivacyRequestTrailTable;
+  privacy_request_removals: PrivacyRequestRemovalTable;
   suppression_tombstones: SuppressionTombstoneTable;
   subject_disclosures: SubjectDisclosureTable;
   // 0005 import tables:

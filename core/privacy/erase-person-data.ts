@@ -27,10 +27,14 @@ export function personIdOf(subject: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Deletes the person's first-party data and returns the tombstones that keep them from coming back. */
-export async function erasePersonData(trx: TenantTransaction, keys: IdentifierKeys, personId: number): Promise<{ erased: PersonDataErased; tombstones: Tombstone[] }> {
+/** The person and every person merged into them: one person to erase, export or gate. */
+export async function personWithAbsorbed(trx: TenantTransaction, personId: number): Promise<number[]> {
   const absorbed = await trx.selectFrom('persons').select('id').where('merged_into', '=', personId).execute();
-  const personIds = [personId, ...absorbed.map((row) => row.id)];
+  return [personId, ...absorbed.map((row) => Number(row.id))];
+}
+
+/** Deletes the first-party data of a person and those merged into them (personWithAbsorbed), and returns the tombstones that keep them from coming back. */
+export async function erasePersonData(trx: TenantTransaction, keys: IdentifierKeys, personIds: readonly number[]): Promise<{ erased: PersonDataErased; tombstones: Tombstone[] }> {
   const links = await trx.selectFrom('identity_links').select('identifier_id').where('person_id', 'in', personIds).execute();
   const identifierIds = links.map((link) => link.identifier_id);
   const opened = identifierIds.length > 0 ? await openIdentifiers(trx, keys, identifierIds) : new Map();

@@ -4,10 +4,14 @@
  *    source the request id): the proof that processing stopped, kept because it names only the
  *    opaque subject reference;
  * 2. the vault's payloads are deleted and the subject's key is shredded;
- * 3. suppression tombstones for the subject and for the hashed identifiers given are added, so the
+ * 3. for a resolved person (`person:<id>`), with everyone merged into them: their first-party data
+ *    is deleted (erase-person-data.ts) and they are removed from every derived store, segment
+ *    memberships and stored PSI matches with their payloads (erase-derived-stores.ts), each store's
+ *    removal recorded against the request;
+ * 4. suppression tombstones for the subject and for the hashed identifiers given are added, so the
  *    person is not brought back by a later import or audience sync;
- * 4. a `subject.erased` job is queued (outbox) with the tombstones and the recipients the person's
- *    data went to, so audiences and ad-platform connectors remove them and recipients are notified.
+ * 5. a `subject.erased` job is queued (outbox) with the tombstones and the recipients the person's
+ *    data went to, so the recipients are notified.
  * Running it again for the same subject changes nothing and queues nothing.
  */
 import { ConsentError } from '../../consent/consent-errors.ts';
@@ -18,7 +22,9 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import { disclosedRecipients } from './disclosures.ts';
-import { erasePersonData, personIdOf, type PersonDataErased } from './erase-person-data.ts';
+import { eraseDerivedStores } from './erase-derived-stores.ts';
+import { erasePersonData, personIdOf, personWithAbsorbed, type PersonDataErased } from './erase-person-data.ts';
+import type { StoreRemoval } from './privacy-request-removals.ts';
 import type { PrivacyRequest } from './privacy-requests.ts';
 import type { SubjectVault } from './subject-vault.ts';
 import { addTombstones, type Tombstone } from './suppression.ts';
@@ -47,6 +53,8 @@ export interface ErasureOutcome {
   readonly alreadyErased: boolean;
   /** For a resolved person (`person:<id>`): the first-party rows deleted. */
   readonly personData?: PersonDataErased;
+  /** For a resolved person: per derived store, what was removed and where the removal stands. */
+  readonly removals: StoreRemoval[];
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -112,15 +120,18 @@ export async function eraseSubject(
   const recipients = [...new Set([...granted.map((state) => state.recipient).filter((r) => r !== ''), ...(await disclosedRecipients(trx, subject))])].sort();
   const { fieldsDeleted, keyShredded } = await keys.vault.shred(trx, subject);
   const personId = personIdOf(subject);
-  const personData = personId === undefined ? undefined : await erasePersonData(trx, keys.identifiers, personId);
+  const personIds = personId === undefined ? [] : await personWithAbsorbed(trx, personId);
+  const personData = personId === undefined ? undefined : await erasePersonData(trx, keys.identifiers, personIds);
+  const removals = await eraseDerivedStores(trx, request.id, personIds);
   for (const tombstone of personData?.tombstones ?? []) tombstones.set(hex(tombstone.hash), tombstone);
   const tombstonesAdded = await addTombstones(trx, [...tombstones.values()], request.id);
 
   const personDataErased = personData ? Object.values(personData.erased).some((count) => count > 0) : false;
-  const alreadyErased = withdrawnSeqs.length === 0 && fieldsDeleted === 0 && !keyShredded && tombstonesAdded === 0 && !personDataErased;
+  const derivedErased = removals.some((removal) => removal.removed > 0);
+  const alreadyErased = withdrawnSeqs.length === 0 && fieldsDeleted === 0 && !keyShredded && tombstonesAdded === 0 && !personDataErased && !derivedErased;
   const payload: SubjectErasedPayload = { requestId: request.id, subjectTombstone: hex(subjectHash), tombstones: [...tombstones.keys()], recipients };
   const jobId = alreadyErased ? null : await enqueueJob(trx, SUBJECT_ERASED_JOB, payload);
-  return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased, ...(personData ? { personData: personData.erased } : {}) };
+  return { withdrawnSeqs, fieldsDeleted, keyShredded, tombstonesAdded, recipients, jobId, alreadyErased, ...(personData ? { personData: personData.erased } : {}), removals };
 }
 
 /** Purposes processed on an opt-out basis in some regime (no named recipient) that the subject has not denied there. */

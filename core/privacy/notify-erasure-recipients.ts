@@ -1,10 +1,12 @@
 /**
  * The `subject.erased` job: for every recipient the erased person's data went to, records a
  * deletion notice as a processing record (GDPR Art. 19: recipients are told of an erasure; CCPA
- * Regs §7026(f): third parties the data was sold or shared to are told). Removing the person from
- * audiences and ad platforms plugs in here as those modules arrive; the notice is the proof that
- * the obligation was acted on. At-least-once delivery: a recipient already noticed for this job is
- * skipped, so a rerun writes nothing twice.
+ * Regs §7026(f): third parties the data was sold or shared to are told); the notice is the proof
+ * that the obligation was acted on. Removing the person from what was derived from them is not done
+ * here: segments and stored PSI matches are erased in the erasure's own transaction, and stores
+ * outside this database join erase-derived-stores.ts with a queued removal of their own.
+ * At-least-once delivery: a recipient already noticed for this job is skipped, so a rerun writes
+ * nothing twice.
  */
 import { sql } from 'kysely';
 import { z } from 'zod';

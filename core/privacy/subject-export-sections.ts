@@ -6,7 +6,9 @@
  */
 import { sql } from 'kysely';
 import { subjectConsentState } from '../consent/subject-consent-state.ts';
+import { anyOf } from '../db/sql-any.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
+import { personIdOf, personWithAbsorbed } from './erase-person-data.ts';
 import type { SubjectVault } from './subject-vault.ts';
 
 export type InTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => Promise<T>;
@@ -183,7 +185,61 @@ const privacyRequests = single('privacyRequests', async (trx, subject) => {
   return rows.map((row) => ({ id: row.id, kind: row.kind, regime: row.regime, status: row.status, receivedAt: row.received_at, dueAt: row.due_at, closedAt: row.closed_at }));
 });
 
+/** The persons a subject names: a resolved person with everyone merged into them; nobody for any other subject. */
+async function personsOf(trx: TenantTransaction, subject: string): Promise<number[]> {
+  const personId = personIdOf(subject);
+  return personId === undefined ? [] : personWithAbsorbed(trx, personId);
+}
+
+/** Where the person was matched: every PSI run that stored them, under which collaboration and purpose, and the partner's values it received about them. */
+const psiMatches: ExportSection = {
+  name: 'psiMatches',
+  pages: (inTenant, subject) =>
+    keyset(
+      inTenant,
+      async (trx, after: { createdAt: Date; runId: string; personId: number } | undefined) => {
+        const persons = await personsOf(trx, subject);
+        if (persons.length === 0) return [];
+        let query = trx
+          .selectFrom('psi_matches as m')
+          .innerJoin('psi_runs as r', (join) => join.onRef('r.tenant_id', '=', 'm.tenant_id').onRef('r.id', '=', 'm.run_id'))
+          .innerJoin('collaborations as c', (join) => join.onRef('c.tenant_id', '=', 'r.tenant_id').onRef('c.id', '=', 'r.collaboration_id'))
+          .leftJoin('psi_match_payloads as p', (join) => join.onRef('p.tenant_id', '=', 'm.tenant_id').onRef('p.run_id', '=', 'm.run_id').onRef('p.person_id', '=', 'm.person_id'))
+          .select(['m.run_id', 'm.person_id', 'm.id_type', 'r.collaboration_id', 'r.role', 'r.created_at', 'r.finished_at', 'p.payload', sql<string>`c.terms->>'name'`.as('collaboration'), sql<string>`c.terms->>'purpose'`.as('purpose')])
+          // `run in (runs)` probes the primary key (run, person) instead of scanning every match.
+          .where('m.run_id', 'in', (eb) => eb.selectFrom('psi_runs').select('id'))
+          .where('m.person_id', '=', anyOf(persons, 'bigint'));
+        if (after) query = query.where(sql<boolean>`(r.created_at, m.run_id, m.person_id) > (${after.createdAt}, ${after.runId}::uuid, ${after.personId})`);
+        return query.orderBy('r.created_at').orderBy('m.run_id').orderBy('m.person_id').limit(EXPORT_PAGE).execute();
+      },
+      (row) => ({ createdAt: row.created_at, runId: row.run_id, personId: Number(row.person_id) }),
+      (row) => ({
+        runId: row.run_id,
+        collaborationId: row.collaboration_id,
+        collaboration: row.collaboration,
+        purpose: row.purpose,
+        role: row.role,
+        matchedOn: row.id_type,
+        matchedAt: row.finished_at,
+        payloadReceived: row.payload !== null,
+        partnerTags: row.payload,
+      }),
+    ),
+};
+
+const segmentMemberships = single('segmentMemberships', async (trx, subject) => {
+  const persons = await personsOf(trx, subject);
+  if (persons.length === 0) return [];
+  const rows = await trx
+    .selectFrom('segments')
+    .select(['id', 'name', 'kind'])
+    .where('id', 'in', (eb) => eb.selectFrom('segment_members').select('segment_id').where('segment_id', 'in', eb.selectFrom('segments').select('id')).where('person_id', '=', anyOf(persons, 'bigint')))
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ segmentId: Number(row.id), name: row.name, kind: row.kind }));
+});
+
 export function subjectExportSections(vault: SubjectVault): ExportSection[] {
   const personalData = single('personalData', (trx, subject) => vault.read(trx, subject));
-  return [consentEvents, consentState, consentedRecipients, disclosures, personalData, preferences, preferenceChanges, contactLog, processingRecords, auditEvents, privacyRequests];
+  return [consentEvents, consentState, consentedRecipients, disclosures, personalData, preferences, preferenceChanges, contactLog, processingRecords, auditEvents, privacyRequests, segmentMemberships, psiMatches];
 }

@@ -2,8 +2,10 @@
  * Saved segments and their membership. Creating a segment is its first refresh; a dynamic segment
  * is refreshed again on demand or on its schedule. Every refresh writes the members it added and
  * removed under its id (segment_membership_changes), so activation can send only the difference.
+ * Erasure takes a person out of every segment the same way, as a refresh of its own.
  */
 import { sql } from 'kysely';
+import { anyOf } from '../db/sql-any.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { notFound } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
@@ -105,9 +107,21 @@ async function applyMembership(trx: TenantTransaction, segmentId: number, ids: r
   const currentSet = new Set(current);
   const added = ids.filter((id) => !currentSet.has(id));
   const removed = current.filter((id) => !next.has(id));
+  return recordRefresh(trx, segmentId, { added, removed }, next.size, trigger, now);
+}
+
+/** Writes one refresh: its adds and removes as changes (for activation to send), the members, and the segment's count. */
+async function recordRefresh(
+  trx: TenantTransaction,
+  segmentId: number,
+  { added, removed }: { added: readonly number[]; removed: readonly number[] },
+  memberCount: number,
+  trigger: string,
+  now: Date,
+): Promise<Refresh> {
   const refresh = await trx
     .insertInto('segment_refreshes')
-    .values({ tenant_id: trx.tenantId, segment_id: segmentId, trigger, added: added.length, removed: removed.length, member_count: next.size })
+    .values({ tenant_id: trx.tenantId, segment_id: segmentId, trigger, added: added.length, removed: removed.length, member_count: memberCount })
     .returning('id')
     .executeTakeFirstOrThrow();
   const refreshId = Number(refresh.id);
@@ -120,8 +134,34 @@ async function applyMembership(trx: TenantTransaction, segmentId: number, ids: r
   if (added.length > 0) {
     await sql`insert into segment_members (tenant_id, segment_id, person_id) select ${trx.tenantId}::uuid, ${segmentId}, person_id from unnest(${idArray(added)}::bigint[]) as person_id`.execute(trx);
   }
-  await trx.updateTable('segments').set({ member_count: next.size, last_refresh_id: refreshId, last_refreshed_at: now }).where('id', '=', segmentId).execute();
-  return { refreshId, added: added.length, removed: removed.length, memberCount: next.size };
+  await trx.updateTable('segments').set({ member_count: memberCount, last_refresh_id: refreshId, last_refreshed_at: now }).where('id', '=', segmentId).execute();
+  return { refreshId, added: added.length, removed: removed.length, memberCount };
+}
+
+/**
+ * Takes the persons out of every segment that holds them (erasure), one refresh per segment, so
+ * activation sends the removal like any other. Returns how many memberships went.
+ */
+export async function removeFromSegments(trx: TenantTransaction, personIds: readonly number[], trigger: string, now = new Date()): Promise<number> {
+  // `segment in (segments)` lets the primary key (segment, person) be probed instead of every membership scanned.
+  const holding = await trx
+    .selectFrom('segment_members')
+    .select('segment_id')
+    .distinct()
+    .where('segment_id', 'in', (eb) => eb.selectFrom('segments').select('id'))
+    .where('person_id', '=', anyOf(personIds, 'bigint'))
+    .orderBy('segment_id')
+    .execute();
+  let removed = 0;
+  for (const segmentId of holding.map((row) => Number(row.segment_id))) {
+    // Locked as a refresh locks it, then read again: a refresh that committed meanwhile is counted right.
+    const segment = (await findSegment(trx, segmentId, { forUpdate: true }))!;
+    const members = await trx.selectFrom('segment_members').select('person_id').where('segment_id', '=', segmentId).where('person_id', '=', anyOf(personIds, 'bigint')).execute();
+    if (members.length === 0) continue;
+    await recordRefresh(trx, segmentId, { added: [], removed: members.map((m) => Number(m.person_id)) }, segment.memberCount - members.length, trigger, now);
+    removed += members.length;
+  }
+  return removed;
 }
 
 /** Persons an uploaded list names (identifier-persons.ts), with counts of what matched. */

@@ -129,39 +129,37 @@ export interface Member {
 
 /** Ingests the members; those `consenting` get consent for matching with the recipient. Returns person ids by email. */
 export async function seedMembers(n: PsiTestNode, members: readonly Member[], consenting: (member: Member) => boolean = () => true): Promise<Map<string, number>> {
-  const { node } = n;
-  const ingested = await node.call('POST', '/v1/ingest/members/batch', { records: members.map((m) => ({ email: m.email, ...(m.phone ? { phone: m.phone } : {}) })) });
+  const ingested = await n.node.call('POST', '/v1/ingest/members/batch', { records: members.map((m) => ({ email: m.email, ...(m.phone ? { phone: m.phone } : {}) })) });
   expect(ingested.status).toBe(201);
-  const persons = await personsByEmail(n);
-  const noticeId = await withTenant(node.t.db, node.tenantId, async (trx) => (await trx.selectFrom('consent_notices').select('id').where('notice_key', '=', 'matching').orderBy('version', 'desc').executeTakeFirstOrThrow()).id);
-  const events = members.filter(consenting).map((member) => ({
-    clientEventId: `grant-${randomUUID()}`,
-    subject: `person:${persons.get(member.email)!}`,
-    purpose: PURPOSE,
-    recipient: RECIPIENT,
-    regime: 'pipl' as const,
-    kind: 'given' as const,
-    noticeId,
-    channel: 'app',
-    source: 'signup',
-    collectedAt: new Date(),
-  }));
-  await recordConsent(n, events);
-  return persons;
+  await grantConsent(n, members.filter(consenting).map((member) => member.email));
+  return personsByEmail(n);
+}
+
+/** The members give (or give again) their consent for matching with the recipient. */
+export async function grantConsent(n: PsiTestNode, emails: readonly string[]): Promise<void> {
+  await consentEvents(n, emails, 'given');
 }
 
 /** The members withdraw their consent for matching with the recipient. */
 export async function withdrawConsent(n: PsiTestNode, emails: readonly string[]): Promise<void> {
+  await consentEvents(n, emails, 'withdrawn');
+}
+
+async function consentEvents(n: PsiTestNode, emails: readonly string[], kind: 'given' | 'withdrawn'): Promise<void> {
+  const { node } = n;
   const persons = await personsByEmail(n);
+  // A grant cites the notice the person saw; a withdrawal needs none.
+  const noticeId = kind === 'given' ? await withTenant(node.t.db, node.tenantId, async (trx) => (await trx.selectFrom('consent_notices').select('id').where('notice_key', '=', 'matching').orderBy('version', 'desc').executeTakeFirstOrThrow()).id) : undefined;
   const events = emails.map((email) => ({
-    clientEventId: `withdraw-${randomUUID()}`,
+    clientEventId: `${kind}-${randomUUID()}`,
     subject: `person:${persons.get(email)!}`,
     purpose: PURPOSE,
     recipient: RECIPIENT,
     regime: 'pipl' as const,
-    kind: 'withdrawn' as const,
+    kind,
+    ...(noticeId ? { noticeId } : {}),
     channel: 'app',
-    source: 'settings',
+    source: kind === 'given' ? 'signup' : 'settings',
     collectedAt: new Date(),
   }));
   await recordConsent(n, events);

@@ -9,7 +9,7 @@ import { setStaticTagValues } from '../../core/tags/set-static-tag-values.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { waitFor } from '../support/job-runners.ts';
 import { storageBackends } from '../support/test-database.ts';
-import { approvedCollaboration, connectPsiNodes, emailsOf, matchedEmails, personsByEmail, runEnded, seedMembers, startPsiNode, stopPsiNodes, withdrawConsent, type PsiPair, type PsiTestNode } from './psi-fixtures.ts';
+import { approvedCollaboration, connectPsiNodes, emailsOf, grantConsent, matchedEmails, personsByEmail, runEnded, seedMembers, startPsiNode, stopPsiNodes, withdrawConsent, type PsiPair, type PsiTestNode } from './psi-fixtures.ts';
 
 describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
   let brand: PsiTestNode;
@@ -78,6 +78,18 @@ describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
     // The five who withdrew from matching with this recipient stay out.
     expect(items).toHaveLength(25);
     for (const item of items) expect(item.partnerTags).toEqual({ interest: `interest-of-${emailOf.get(item.personId)}` });
+
+    // A brand member who withdraws after the run takes their partner tags out of every later read; consenting again brings them back.
+    const read = async () => (await brand.node.call('GET', `/v1/psi/runs/${run.id}/matches?limit=1000`)).body as { items: Array<{ personId: number; partnerTags: unknown }>; excluded: number };
+    await withdrawConsent(brand, ['user40@example.com']);
+    const withdrawn = await read();
+    expect(withdrawn.excluded).toBe(1);
+    expect(withdrawn.items).toHaveLength(24);
+    expect(withdrawn.items.map((item) => emailOf.get(item.personId))).not.toContain('user40@example.com');
+    await grantConsent(brand, ['user40@example.com']);
+    const back = await read();
+    expect(back).toMatchObject({ excluded: 0 });
+    expect(back.items.find((item) => emailOf.get(item.personId) === 'user40@example.com')?.partnerTags).toEqual({ interest: 'interest-of-user40@example.com' });
   });
 
   it('refuses unbalanced runs to a client that may learn only the count', async () => {

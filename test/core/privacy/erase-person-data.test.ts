@@ -2,36 +2,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import type { Identifier } from '../../../core/identifiers/identifier.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
-import { upsertIdentifiers } from '../../../core/identifiers/identifier-store.ts';
 import { suppressedIdentifiers } from '../../../core/identifiers/identifier-suppression.ts';
-import { normaliseIdentifier } from '../../../core/identifiers/normalise-identifier.ts';
 import { consentSubjectOf } from '../../../core/one-id/person-subject.ts';
-import { resolvePersons } from '../../../core/one-id/resolve-persons.ts';
 import { eraseSubject } from '../../../core/privacy/erase-subject.ts';
-import { createPrivacyRequest, transitionPrivacyRequest } from '../../../core/privacy/privacy-requests.ts';
 import { SubjectVault } from '../../../core/privacy/subject-vault.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
+import { identifierOf as identifier, ingestPerson, erasureInProgress } from './resolved-persons.ts';
 
 const masterKey = new Uint8Array(32).fill(5);
 const keys = { vault: new SubjectVault(masterKey), identifiers: new IdentifierKeys(masterKey) };
-const identifier = (type: string, value: string): Identifier => {
-  const normalised = normaliseIdentifier({ type, value });
-  if (!normalised.ok) throw new Error(normalised.detail);
-  return normalised;
-};
 
 describe.each(storageBackends)("erasing a resolved person's first-party data on %s", (backend) => {
   let t: TestDatabase;
   let tenant: Tenant;
   const inTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, tenant.id, work);
-  /** Stores the identifiers of one member row and resolves its person, as ingest does. */
-  const ingest = (...identifiers: Identifier[]) =>
-    inTenant(async (trx) => {
-      const ids = await upsertIdentifiers(trx, keys.identifiers, identifiers);
-      const resolved = await resolvePersons(trx, [{ identifiers: identifiers.map((found, i) => ({ id: ids[i]!, type: found.type })) }]);
-      return resolved.personIds[0]!;
-    });
+  const ingest = (...identifiers: Identifier[]) => inTenant((trx) => ingestPerson(trx, keys.identifiers, identifiers));
   const count = (table: 'identifiers' | 'identity_links' | 'person_attributes' | 'orders' | 'behaviour_events') =>
     inTenant(async (trx) => Number((await trx.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n));
 
@@ -58,11 +44,7 @@ describe.each(storageBackends)("erasing a resolved person's first-party data on 
       await trx.insertInto('behaviour_events').values({ tenant_id: tenant.id, external_id: 'ev-1', person_id: deviceOnly, type: 'page.view', occurred_at: new Date(), channel: 'app', properties: '{}' }).execute();
     });
 
-    const request = await inTenant(async (trx) => {
-      const created = await createPrivacyRequest(trx, { kind: 'erasure', regime: 'pipl', subject: consentSubjectOf(person), receivedAt: new Date() }, 'officer');
-      await transitionPrivacyRequest(trx, created.id, { to: 'verifying' }, 'officer');
-      return transitionPrivacyRequest(trx, created.id, { to: 'in_progress', verification: { method: 'sms_otp', reference: 'otp-1' } }, 'officer');
-    });
+    const request = await inTenant((trx) => erasureInProgress(trx, consentSubjectOf(person)));
     const outcome = await inTenant((trx) => eraseSubject(trx, keys, request, []));
     expect(outcome.personData).toEqual({ identifiers: 3, attributes: 1, orders: 1, events: 1 });
     expect(outcome.alreadyErased).toBe(false);

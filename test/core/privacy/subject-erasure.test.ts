@@ -184,7 +184,7 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
     await erase(await startedRequest('member-1'));
     const head = await t.db.selectFrom('consent_chain_heads').select('seq').executeTakeFirstOrThrow();
     const again = await erase(await startedRequest('member-1'));
-    expect(again).toEqual({ withdrawnSeqs: [], fieldsDeleted: 0, keyShredded: false, tombstonesAdded: 0, recipients: [], jobId: null, alreadyErased: true });
+    expect(again).toEqual({ withdrawnSeqs: [], fieldsDeleted: 0, keyShredded: false, tombstonesAdded: 0, recipients: [], jobId: null, alreadyErased: true, removals: [] });
     expect(await t.db.selectFrom('consent_chain_heads').select('seq').executeTakeFirstOrThrow()).toEqual(head);
     expect(await t.db.selectFrom('jobs').select('id').where('name', '=', SUBJECT_ERASED_JOB).execute()).toHaveLength(1);
     expect(await inBrand((trx) => verifyConsentLog(trx))).toMatchObject({ ok: true });
