@@ -59,6 +59,8 @@ export function errorLine(error: unknown, topic?: string): string {
     return `accord: ${sentence(`cannot listen on ${failure.address}:${failure.port}: ${listenReasons[code] ? `${listenReasons[code]} (${code})` : failure.message}`, 'Set HOST and PORT to a free address.')}`;
   }
   if (code && failure.syscall && failure.path) return `accord: cannot ${fileActions[failure.syscall] ?? failure.syscall} ${failure.path}: ${fileErrorReason(failure)}`;
-  const what = failure.name === 'Error' ? failure.message : `${failure.name}: ${failure.message}`;
+  // Some libraries' messages run over several lines (a ZodError is JSON); the line stays one line.
+  const message = failure.message.replace(/\s*\n\s*/g, ' ');
+  const what = failure.name === 'Error' ? message : `${failure.name}: ${message}`;
   return `accord: ${topic ?? 'the command'} stopped: ${what} (run it again with --verbose for the stack)`;
 }
