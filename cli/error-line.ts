@@ -46,21 +46,23 @@ const sentence = (text: string, next: string) => `${text.replace(/\.$/, '')}. ${
 
 /** `topic` is the command that failed (`psi join`), for what to try and for failures nobody explained. */
 export function errorLine(error: unknown, topic?: string): string {
-  const failure = (error instanceof Error ? error : new Error(String(error))) as Failure;
+  return `accord: ${explain(error instanceof Error ? error : new Error(String(error)), topic)}`;
+}
+
+function explain(failure: Failure, topic: string | undefined): string {
   const code = typeof failure.code === 'string' ? failure.code : undefined;
-  const help = topic ? `accord ${topic} --help` : 'accord --help';
-  if (failure instanceof UsageError) return `accord: ${failure.message}`;
-  if (code?.startsWith('ERR_PARSE_ARGS')) return `accord: ${sentence(failure.message.split('. ')[0]!, `${help} shows the usage.`)}`;
-  if (code?.startsWith('ACCORD_ERR_')) return `accord: ${nextSteps[code] ? sentence(failure.message, nextSteps[code]) : failure.message}`;
+  if (failure instanceof UsageError) return failure.message;
+  if (code?.startsWith('ERR_PARSE_ARGS')) return sentence(failure.message.split('. ')[0]!, `${topic ? `accord ${topic}` : 'accord'} --help shows the usage.`);
+  if (code?.startsWith('ACCORD_ERR_')) return nextSteps[code] ? sentence(failure.message, nextSteps[code]) : failure.message;
   if ((failure.name === 'TypeError' && failure.message === 'fetch failed') || failure.name === 'TimeoutError') {
-    return `accord: ${sentence(`an HTTP request failed: ${networkFailureReason(failure)}`, nextSteps.ACCORD_ERR_PEER_UNREACHABLE!)}`;
+    return sentence(`an HTTP request failed: ${networkFailureReason(failure)}`, nextSteps.ACCORD_ERR_PEER_UNREACHABLE!);
   }
   if (code && failure.syscall === 'listen') {
-    return `accord: ${sentence(`cannot listen on ${failure.address}:${failure.port}: ${listenReasons[code] ? `${listenReasons[code]} (${code})` : failure.message}`, 'Set HOST and PORT to a free address.')}`;
+    const why = listenReasons[code] ? `${listenReasons[code]} (${code})` : failure.message;
+    return sentence(`cannot listen on ${failure.address}:${failure.port}: ${why}`, 'Set HOST and PORT to a free address.');
   }
-  if (code && failure.syscall && failure.path) return `accord: cannot ${fileActions[failure.syscall] ?? failure.syscall} ${failure.path}: ${fileErrorReason(failure)}`;
+  if (code && failure.syscall && failure.path) return `cannot ${fileActions[failure.syscall] ?? failure.syscall} ${failure.path}: ${fileErrorReason(failure)}`;
   // Some libraries' messages run over several lines (a ZodError is JSON); the line stays one line.
   const message = failure.message.replace(/\s*\n\s*/g, ' ');
-  const what = failure.name === 'Error' ? message : `${failure.name}: ${message}`;
-  return `accord: ${topic ?? 'the command'} stopped: ${what} (run it again with --verbose for the stack)`;
+  return `${topic ?? 'the command'} stopped: ${failure.name === 'Error' ? message : `${failure.name}: ${message}`} (run it again with --verbose for the stack)`;
 }

@@ -1,6 +1,7 @@
 /**
  * What every `accord psi` command that talks to a node starts from: the party's key file (its
- * identity) and the brand node (`--server`, checked against `--server-key` when given).
+ * identity) and the brand node (`--server`, checked against `--server-key` when given, each request
+ * waiting at most `--timeout` seconds for its answer).
  */
 import { partyIdentity, readPartyKeyFile } from '../core/psi/party-key-file.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
