@@ -9,6 +9,7 @@ import { verifyConsentLog } from '../core/consent/verify-consent-log.ts';
 import { verifySubjectConsent } from '../core/consent/verify-subject-consent.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
 import { findTenant } from '../core/tenancy/tenants.ts';
+import { usageText } from './command-usages.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -18,7 +19,7 @@ export class ConsentLogAlteredError extends Error {
 
 export async function consentCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string', default: DEFAULT_TENANT }, subject: { type: 'string' } } });
-  if (positionals[0] !== 'verify' || positionals.length !== 1) throw new UsageError('usage: accord consent verify [--tenant slug] [--subject ref]');
+  if (positionals[0] !== 'verify' || positionals.length !== 1) throw new UsageError(usageText('consent verify'));
   await withDatabase(config, async (db) => {
     const tenant = await findTenant(db, values.tenant);
     if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);

@@ -10,13 +10,13 @@ import type { Config } from '../core/config/config.ts';
 import { importConsentRecords } from '../core/consent/import/import-consent-records.ts';
 import type { TextEncoding } from '../core/files/text-file.ts';
 import { findTenant } from '../core/tenancy/tenants.ts';
+import { usageText } from './command-usages.ts';
 import { fileOptionsOf } from './file-options.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
-const usage = 'usage: accord consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding utf-8|gb18030] [--time-zone IANA-zone] [--tenant slug]';
-
 export async function consentImportCommand(config: Config, args: string[]): Promise<void> {
+  const usage = usageText('consent import');
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,

@@ -10,6 +10,7 @@ import { introduceNodes } from './demo/introduce-nodes.ts';
 import { recordConsents } from './demo/record-consents.ts';
 import { runPsiStep } from './demo/run-psi.ts';
 import { startDemoNode, type DemoNode } from './demo/demo-node.ts';
+import { UsageError } from './usage-error.ts';
 
 interface DemoOptions {
   /** Members in the generated first-party file. */
@@ -31,9 +32,9 @@ const steps: DemoStep[] = [
 export async function demoCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { members: { type: 'string', default: '100000' }, 'partner-users': { type: 'string', default: '1000000' } } });
   const members = Number(values.members);
-  if (!Number.isInteger(members) || members < 1 || members > 1_000_000) throw new Error('--members must be an integer from 1 to 1,000,000');
+  if (!Number.isInteger(members) || members < 1 || members > 1_000_000) throw new UsageError('--members must be an integer from 1 to 1,000,000');
   const partnerUsers = Number(values['partner-users']);
-  if (!Number.isInteger(partnerUsers) || partnerUsers < 1 || partnerUsers > 5_000_000) throw new Error('--partner-users must be an integer from 1 to 5,000,000');
+  if (!Number.isInteger(partnerUsers) || partnerUsers < 1 || partnerUsers > 5_000_000) throw new UsageError('--partner-users must be an integer from 1 to 5,000,000');
   const say = (line: string) => console.log(`  ${line}`);
   const started: DemoNode[] = [];
   try {

@@ -14,15 +14,16 @@ import { resolveMasterKey } from '../core/identity/master-key.ts';
 import { ingestKinds, type IngestKind } from '../core/ingest/ingest-columns.ts';
 import { ingestFile } from '../core/ingest/ingest-file.ts';
 import { findTenant } from '../core/tenancy/tenants.ts';
+import { usageText } from './command-usages.ts';
 import { fileOptionsOf } from './file-options.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
-const usage = 'usage: accord import <members|orders|events> <file> [--tenant slug] [--lenient] [--format csv|ndjson] [--encoding utf-8|gb18030]';
 /** At most one progress line per this many milliseconds. */
 const PROGRESS_EVERY_MS = 1_000;
 
 export async function importCommand(config: Config, args: string[]): Promise<void> {
+  const usage = usageText('import');
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,

@@ -2,15 +2,10 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../core/config/config.ts';
 import { DEFAULT_TENANT } from '../api/start-node.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/tenancy/api-keys.ts';
-import { scopes } from '../core/tenancy/scopes.ts';
 import { ensureTenant, findTenant } from '../core/tenancy/tenants.ts';
+import { usageText } from './command-usages.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
-
-const keysUsage = `usage: accord keys create --scopes a,b [--tenant slug] [--name N]
-       accord keys list [--tenant slug]
-       accord keys revoke <id>
-scopes: ${scopes.join(', ')}`;
 
 export async function keysCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -27,7 +22,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
       return tenant;
     };
     if (action === 'create') {
-      if (!values.scopes) throw new UsageError(keysUsage);
+      if (!values.scopes) throw new UsageError(usageText('keys create'));
       const tenant = await tenantOf();
       const key = await createApiKey(db, {
         tenantId: tenant.id,
@@ -45,7 +40,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
       if (!(await revokeApiKey(db, id))) throw new UsageError(`no active key ${id}`);
       console.log(`revoked ${id}`);
     } else {
-      throw new UsageError(keysUsage);
+      throw new UsageError(usageText('keys'));
     }
   });
 }

@@ -1,86 +1,82 @@
 /**
- * `accord <command>`: start, worker, migrate, keys, tenants, demo. Known failures (bad config,
- * unreachable database or Redis, wrong master key) print one line and exit 1.
+ * `accord <command>`: the commands and their usage are in command-usages.ts; `--help` on any of
+ * them, `accord help <command>` and `accord <group> help` print it. A failure is one line
+ * (error-line.ts) and exit 1; `--verbose` anywhere on the line, or LOG_LEVEL=debug, adds the stack.
+ * A command's code is loaded only when it runs, so help and the small commands start fast.
  */
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/config.ts';
-import { consentCommand } from './consent-command.ts';
-import { consentImportCommand } from './consent-import-command.ts';
-import { demoCommand } from './demo-command.ts';
-import { importCommand } from './import-command.ts';
-import { keysCommand } from './keys-command.ts';
-import { migrateCommand } from './migrate-command.ts';
-import { psiCommand } from './psi-command.ts';
-import { segmentsCommand } from './segments-command.ts';
-import { startCommand } from './start-command.ts';
-import { tagsCommand } from './tags-command.ts';
-import { tenantsCommand } from './tenants-command.ts';
+import { overviewText, topicOf, usageText } from './command-usages.ts';
+import { errorLine } from './error-line.ts';
 import { UsageError } from './usage-error.ts';
 
-const usage = `usage: accord <command>
+const commands: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
+  async start(args) {
+    const { values } = parseArgs({ args, options: { 'no-worker': { type: 'boolean' } } });
+    return (await import('./start-command.ts')).startCommand(loadConfig(), { api: true, worker: !values['no-worker'] });
+  },
+  async worker(args) {
+    parseArgs({ args, options: {} });
+    return (await import('./start-command.ts')).startCommand(loadConfig(), { api: false, worker: true });
+  },
+  async migrate(args) {
+    parseArgs({ args, options: {} });
+    return (await import('./migrate-command.ts')).migrateCommand(loadConfig());
+  },
+  keys: async (args) => (await import('./keys-command.ts')).keysCommand(loadConfig(), args),
+  tenants: async (args) => (await import('./tenants-command.ts')).tenantsCommand(loadConfig(), args),
+  async consent(args) {
+    if (args[0] === 'import') return (await import('./consent-import-command.ts')).consentImportCommand(loadConfig(), args.slice(1));
+    return (await import('./consent-command.ts')).consentCommand(loadConfig(), args);
+  },
+  import: async (args) => (await import('./import-command.ts')).importCommand(loadConfig(), args),
+  tags: async (args) => (await import('./tags-command.ts')).tagsCommand(loadConfig(), args),
+  segments: async (args) => (await import('./segments-command.ts')).segmentsCommand(loadConfig(), args),
+  psi: async (args) => (await import('./psi-command.ts')).psiCommand(args),
+  demo: async (args) => (await import('./demo-command.ts')).demoCommand(args),
+};
 
-  start [--no-worker]          run the node: API on PORT (default 8080), jobs, console
-  worker                       run jobs only (share the queue with other processes via REDIS_URL)
-  migrate                      bring the database to the latest schema
-  tenants create <slug> [--name N] | tenants list
-  keys create --scopes a,b [--tenant slug] [--name N] | keys list [--tenant slug] | keys revoke <id>
-  consent verify [--tenant slug]  recompute the consent hash chain; exit 1 naming the first altered event
-  consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding gb18030] [--time-zone Z] [--tenant slug]
-                               import consent records; the same file again resumes or appends nothing
-  consent verify --subject ref [--tenant slug]  check one person's records against the signed checkpoint
-  import <members|orders|events> <file> [--lenient] [--format csv|ndjson] [--encoding gb18030] [--tenant slug]
-                               ingest first-party data; the same file again resumes or changes nothing
-  tags list | define | set | compute | person ... [--tenant slug] [--json]      (accord tags help)
-  segments list | show | estimate | create | refresh | members | portrait ... [--tenant slug] [--json]  (accord segments help)
-  psi keygen | approve | join ...  take part in a collaboration from a file, without a node  (accord psi help)
-  demo [--members N]           two nodes: introduce them, record consents, ingest N generated members (default 100,000)
+const HELP_FLAGS = ['--help', '-h'];
 
-Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, REDIS_URL, ACCORD_DATA_DIR, ...`;
+/** Options end at `--`; what follows is an argument, even `--verbose`. */
+const optionsEnd = (args: readonly string[]) => (args.includes('--') ? args.indexOf('--') : args.length);
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
-    console.log(usage);
-    return;
-  }
-  switch (command) {
-    case 'start': {
-      const { values } = parseArgs({ args: rest, options: { 'no-worker': { type: 'boolean' } } });
-      return startCommand(loadConfig(), { api: true, worker: !values['no-worker'] });
-    }
-    case 'worker':
-      parseArgs({ args: rest, options: {} });
-      return startCommand(loadConfig(), { api: false, worker: true });
-    case 'migrate':
-      return migrateCommand(loadConfig());
-    case 'keys':
-      return keysCommand(loadConfig(), rest);
-    case 'tenants':
-      return tenantsCommand(loadConfig(), rest);
-    case 'consent':
-      if (rest[0] === 'import') return consentImportCommand(loadConfig(), rest.slice(1));
-      return consentCommand(loadConfig(), rest);
-    case 'import':
-      return importCommand(loadConfig(), rest);
-    case 'tags':
-      return tagsCommand(loadConfig(), rest);
-    case 'segments':
-      return segmentsCommand(loadConfig(), rest);
-    case 'psi':
-      return psiCommand(rest);
-    case 'demo':
-      return demoCommand(rest);
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${usage}`);
-  }
+/** The words before the first option: `keys create`, `tags define vip`. */
+function leadingWords(args: readonly string[]): string[] {
+  const option = args.findIndex((arg) => arg.startsWith('-'));
+  return option < 0 ? [...args] : args.slice(0, option);
 }
 
+/** The words help is asked on (`accord keys create --help`, `accord help keys`, `accord tags help`), or undefined. */
+function helpAsked(args: readonly string[]): string[] | undefined {
+  const end = optionsEnd(args);
+  if (args.slice(0, end).some((arg) => HELP_FLAGS.includes(arg))) return leadingWords(args.filter((arg, i) => i >= end || !HELP_FLAGS.includes(arg)));
+  const words = leadingWords(args);
+  if (words[0] === 'help') return words.slice(1);
+  if (words[1] === 'help' && topicOf(words.slice(0, 1))) return words.slice(0, 1);
+  return undefined;
+}
+
+async function main(args: string[]): Promise<void> {
+  const help = helpAsked(args) ?? (args.length === 0 ? [] : undefined);
+  if (help) {
+    const topic = topicOf(help);
+    if (help.length > 0 && !topic) throw new UsageError(`unknown command "${help.join(' ')}"\n\n${overviewText}`);
+    console.log(topic ? usageText(topic) : overviewText);
+    return;
+  }
+  const [command, ...rest] = args as [string, ...string[]];
+  if (!Object.hasOwn(commands, command)) throw new UsageError(`unknown command "${command}"\n\n${overviewText}`);
+  await commands[command]!(rest);
+}
+
+const argv = process.argv.slice(2);
+// --verbose is accord's, not the command's: it is taken out before the command parses its options.
+const args = argv.filter((arg, i) => i >= optionsEnd(argv) || arg !== '--verbose');
 try {
-  await main(process.argv.slice(2));
+  await main(args);
 } catch (error) {
-  const err = error as Error & { code?: string };
-  // Errors we raise on purpose (codes ACCORD_ERR_*, usage, argument parsing) are one line for the operator.
-  const expected = err instanceof UsageError || err.code?.startsWith('ACCORD_ERR_') || err.code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`accord: ${expected ? err.message : err.stack}`);
+  console.error(errorLine(error, topicOf(leadingWords(args))));
+  if (args.length < argv.length || ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) console.error(inspect(error));
   process.exit(1);
 }

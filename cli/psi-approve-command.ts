@@ -18,8 +18,6 @@ import { termsSummary } from './psi-terms-summary.ts';
 import { readJsonFile } from './read-json-file.ts';
 import { UsageError } from './usage-error.ts';
 
-export const approveUsage = 'accord psi approve --server <brand node URL> --collaboration <id> --key <party key file> [--constraints <file.json>] [--server-key <base64>] [--yes]';
-
 async function constraintsFrom(path: string | undefined): Promise<ApprovalConstraints> {
   if (path === undefined) return {};
   const parsed = approvalConstraintsSchema.safeParse(await readJsonFile(path));
@@ -30,7 +28,7 @@ async function constraintsFrom(path: string | undefined): Promise<ApprovalConstr
 export async function psiApproveCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { ...partyOptions, constraints: { type: 'string' }, yes: { type: 'boolean', default: false } } });
   const constraints = await constraintsFrom(values.constraints);
-  const { identity, server, collaborationId } = await openPartySession(values, approveUsage);
+  const { identity, server, collaborationId } = await openPartySession(values, 'psi approve');
   const fetched = await fetchCollaboration(identity, server, collaborationId);
   const { document, status } = fetched;
   for (const line of termsSummary(fetched)) console.log(line);
@@ -47,7 +45,7 @@ export async function psiApproveCommand(args: string[]): Promise<void> {
   }
   const signature = identity.sign(approvalMessage({ collaborationId, termsHash: fetched.termsHash, nodeId: identity.nodeId, constraints }));
   const approval = { nodeId: identity.nodeId, constraints, signature: Buffer.from(signature).toString('base64') };
-  await callPeer(identity, server, 'POST', `/v1/node/collaborations/${collaborationId}/approvals`, approval).catch((error: unknown) => explainRefusal(error, server, identity));
+  await callPeer(identity, server, 'POST', `/v1/node/collaborations/${collaborationId}/approvals`, approval, { timeoutMs: server.timeoutMs }).catch((error: unknown) => explainRefusal(error, server, identity));
   const after = await fetchCollaboration(identity, server, collaborationId);
   console.log(`approved collaboration ${collaborationId} as ${identity.nodeId}; it is now ${after.status}`);
 }

@@ -16,10 +16,13 @@ import { checkDocument, parseDocument } from '../core/collaborations/import-coll
 import { checkRunnable } from '../core/collaborations/require-runnable-collaboration.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { callPeer, type PeerAddress } from '../core/peers/peer-client.ts';
+import { networkFailureReason } from '../core/peers/network-failure-reason.ts';
 import { PeerError } from '../core/peers/peer-errors.ts';
 
 export interface ServerNode extends PeerAddress {
   readonly publicKey: Uint8Array;
+  /** How long to wait for each of its answers (`--timeout`). */
+  readonly timeoutMs: number;
 }
 
 export interface FetchedCollaboration {
@@ -37,23 +40,32 @@ const wellKnown = z.object({ nodeId: z.uuid(), publicKey: z.string().regex(/^[A-
 
 const sameKey = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
-/** The node at `baseUrl`, by what it publishes at /.well-known/accord-node; `pinnedKey` (base64) must match when given. */
-export async function serverNodeAt(baseUrl: string, pinnedKey: string | undefined): Promise<ServerNode> {
-  const url = `${baseUrl.replace(/\/+$/, '')}/.well-known/accord-node`;
-  let body: unknown;
+const jsonOrUndefined = (text: string): unknown => {
   try {
-    const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
-    if (!response.ok) throw new Error(`it answered ${response.status}`);
-    body = await response.json();
-  } catch (error) {
-    throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `cannot read the node's identity at ${url}: ${(error as Error).message}`);
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  const parsed = wellKnown.safeParse(body);
+};
+
+/** The node at `baseUrl`, by what it publishes at /.well-known/accord-node; `pinnedKey` (base64) must match when given. */
+export async function serverNodeAt(baseUrl: string, pinnedKey: string | undefined, timeoutMs: number): Promise<ServerNode> {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/.well-known/accord-node`);
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+  } catch (error) {
+    throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `cannot read the node's identity at ${url}: ${networkFailureReason(error, url, timeoutMs)}`, {}, { cause: error });
+  }
+  if (!response.ok) throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `cannot read the node's identity at ${url}: it answered ${response.status}`);
+  const parsed = wellKnown.safeParse(jsonOrUndefined(text));
   if (!parsed.success) throw new PeerError('ACCORD_ERR_PEER_REFUSED', `${url} does not describe an Accord node`);
   if (pinnedKey !== undefined && parsed.data.publicKey !== pinnedKey) {
     throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', `the node at ${baseUrl} publishes key ${parsed.data.publicKey}, not the pinned ${pinnedKey}`);
   }
-  return { nodeId: parsed.data.nodeId, baseUrl, publicKey: new Uint8Array(Buffer.from(parsed.data.publicKey, 'base64')) };
+  return { nodeId: parsed.data.nodeId, baseUrl, publicKey: new Uint8Array(Buffer.from(parsed.data.publicKey, 'base64')), timeoutMs };
 }
 
 /** A refusal by the server node, said in terms of what the party can do about it. */
@@ -71,7 +83,7 @@ export function explainRefusal(error: unknown, server: ServerNode, identity: Nod
 }
 
 export async function fetchCollaboration(identity: NodeIdentity, server: ServerNode, collaborationId: string, at = new Date()): Promise<FetchedCollaboration> {
-  const body = await callPeer(identity, server, 'GET', `/v1/node/collaborations/${collaborationId}`).catch((error: unknown) => explainRefusal(error, server, identity));
+  const body = await callPeer(identity, server, 'GET', `/v1/node/collaborations/${collaborationId}`, undefined, { timeoutMs: server.timeoutMs }).catch((error: unknown) => explainRefusal(error, server, identity));
   const document = parseDocument(body, server.nodeId);
   const termsHash = checkDocument(document, collaborationId, server.nodeId);
   const { terms } = document;

@@ -4,18 +4,11 @@
  * file is its identity, the brand node holds the collaboration, and its identifiers stay on this
  * machine; only blinded, signed frames are sent.
  */
-import { approveUsage, psiApproveCommand } from './psi-approve-command.ts';
-import { joinUsage, psiJoinCommand } from './psi-join-command.ts';
-import { keygenUsage, psiKeygenCommand } from './psi-keygen-command.ts';
+import { usageText } from './command-usages.ts';
+import { psiApproveCommand } from './psi-approve-command.ts';
+import { psiJoinCommand } from './psi-join-command.ts';
+import { psiKeygenCommand } from './psi-keygen-command.ts';
 import { UsageError } from './usage-error.ts';
-
-export const psiUsage = `usage:
-  ${keygenUsage}
-      a new party key; prints the node id and public key the brand pins (POST /v1/peers without baseUrl)
-  ${approveUsage}
-      show the collaboration's terms, verified, and sign this party's approval
-  ${joinUsage}
-      run PSI from a file against the brand node; prints the overlap the terms allow`;
 
 export async function psiCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;
@@ -27,11 +20,9 @@ export async function psiCommand(args: string[]): Promise<void> {
     case 'join':
       return psiJoinCommand(rest);
     case undefined:
-    case 'help':
-    case '--help':
-      console.log(psiUsage);
+      console.log(usageText('psi'));
       return;
     default:
-      throw new UsageError(`unknown psi command "${action}"\n${psiUsage}`);
+      throw new UsageError(`unknown psi command "${action}"\n${usageText('psi')}`);
   }
 }

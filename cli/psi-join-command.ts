@@ -19,6 +19,7 @@ import { runPsiClient, type PsiClientResult } from '../core/psi/psi-client.ts';
 import { learnsMembers } from '../core/psi/psi-collaboration.ts';
 import { httpPsiTransport } from '../core/psi/psi-http-transport.ts';
 import { PsiRunError } from '../core/psi/psi-run-error.ts';
+import { usageText } from './command-usages.ts';
 import { explainRefusal, fetchCollaboration, requireRunnable, type FetchedCollaboration } from './psi-collaboration.ts';
 import { writeMatchedRows } from './psi-matched-output.ts';
 import { openPartySession, partyOptions } from './psi-party.ts';
@@ -26,9 +27,6 @@ import { psiProgressBar } from './psi-progress.ts';
 import { releaseToParty, type PartyRelease } from './psi-release.ts';
 import type { FinishRunBody } from '../core/psi/psi-protocol.ts';
 import { UsageError } from './usage-error.ts';
-
-export const joinUsage =
-  'accord psi join --server <brand node URL> --collaboration <id> --key <party key file> --input <file> --id-type <type[,type]> [--column <name> | --column type=name,...] [--default-region CN] [--output <matched.csv>] [--workers N] [--server-key <base64>]';
 
 /** `--id-type phone,email` with `--column Mobile` (one type) or `--column phone=Mobile,email=Mail`. */
 export function inputColumnsOf(idTypes: string, column: string | undefined): FileInputColumn[] {
@@ -139,10 +137,10 @@ export async function psiJoinCommand(args: string[]): Promise<void> {
       workers: { type: 'string' },
     },
   });
-  if (!values.input || !values['id-type']) throw new UsageError(`usage: ${joinUsage}`);
+  if (!values.input || !values['id-type']) throw new UsageError(usageText('psi join'));
   const columns = inputColumnsOf(values['id-type'], values.column);
   const workers = workersOf(values.workers);
-  const session = await openPartySession(values, joinUsage);
+  const session = await openPartySession(values, 'psi join');
   const fetched = await fetchCollaboration(session.identity, session.server, session.collaborationId);
   requireRunnable(fetched);
 

@@ -5,13 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { createPartyKeyFile } from '../core/psi/party-key-file.ts';
+import { usageText } from './command-usages.ts';
 import { UsageError } from './usage-error.ts';
-
-export const keygenUsage = 'accord psi keygen --out <file> [--name <party name>]';
 
 export async function psiKeygenCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, name: { type: 'string', default: 'Media partner' } } });
-  if (!values.out) throw new UsageError(`usage: ${keygenUsage}`);
+  if (!values.out) throw new UsageError(usageText('psi keygen'));
   const key = await createPartyKeyFile(values.out, values.name);
   const publicKey = Buffer.from(key.publicKey).toString('base64');
   console.log(`party key written to ${values.out} (mode 600; whoever holds it signs as this party)`);

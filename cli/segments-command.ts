@@ -22,20 +22,12 @@ import { segmentMembersFor } from '../core/segments/segment-members-for.ts';
 import { DEFAULT_MIN_CELL, segmentPortrait, type PortraitDimension } from '../core/segments/segment-portrait.ts';
 import { parseSegmentRule } from '../core/segments/segment-rule.ts';
 import { createSegment, findSegment, listSegments, refreshSegment, type Segment, type SegmentInput } from '../core/segments/segment-store.ts';
+import { usageText, type UsageTopic } from './command-usages.ts';
 import { identifierColumn, readCsvFile } from './csv-file-rows.ts';
 import { printResult, tableText } from './print-rows.ts';
 import { readJsonFile } from './read-json-file.ts';
 import { UsageError } from './usage-error.ts';
 import { withTenantDatabase } from './with-tenant-database.ts';
-
-export const segmentsUsage = `usage: accord segments <command> [--tenant slug] [--json]
-  list | show <id>
-  estimate <rule.json>                  how many persons the rule selects now
-  create <name> --rule rule.json [--kind static|dynamic] [--schedule seconds]
-  create <name> --identifiers list.csv [--region CN]   columns named by identifier type (email, phone, wechat_openid@app)
-  refresh <id>                          re-evaluate a dynamic segment now
-  members <id> [--purpose P --regime pipl|gdpr|ccpa [--recipient R]]   the count; for a purpose through the consent gate
-  portrait <id> --by attribute:<key> | tag:<key> | age_band | lifecycle | order_channel ... [--k ${DEFAULT_MIN_CELL}]`;
 
 const ACTOR = 'cli';
 const ID = /^[1-9]\d{0,15}$/;
@@ -63,9 +55,9 @@ export async function segmentsCommand(config: Config, args: string[]): Promise<v
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, show: 1, estimate: 1, create: 1, refresh: 1, members: 1, portrait: 1 };
-  if (!action || action === 'help') return console.log(segmentsUsage);
-  if (arity[action] === undefined) throw new UsageError(`unknown segments command "${action}"\n${segmentsUsage}`);
-  if (rest.length !== arity[action]) throw new UsageError(segmentsUsage);
+  if (!action) return console.log(usageText('segments'));
+  if (arity[action] === undefined) throw new UsageError(`unknown segments command "${action}"\n${usageText('segments')}`);
+  if (rest.length !== arity[action]) throw new UsageError(usageText(`segments ${action}` as UsageTopic));
   const [arg] = rest as [string];
   const id = ['show', 'refresh', 'members', 'portrait'].includes(action) ? segmentId(arg) : 0;
   // Everything read from files or flags is checked before the database is opened.
@@ -129,7 +121,7 @@ function segmentId(text: string): number {
 
 async function segmentInputOf(name: string, values: { rule?: string | undefined; kind?: string | undefined; schedule?: string | undefined; identifiers?: string | undefined; region?: string | undefined }): Promise<SegmentInput> {
   if (name.trim() === '' || name.length > 200) throw new UsageError('a segment name has 1 to 200 characters');
-  if ((values.rule === undefined) === (values.identifiers === undefined)) throw new UsageError(`give --rule (static or dynamic) or --identifiers (imported)\n${segmentsUsage}`);
+  if ((values.rule === undefined) === (values.identifiers === undefined)) throw new UsageError(`give --rule (static or dynamic) or --identifiers (imported)\n${usageText('segments create')}`);
   if (values.identifiers !== undefined) {
     if (values.kind !== undefined && values.kind !== 'imported') throw new UsageError('a segment from --identifiers is an imported segment');
     return { name, kind: 'imported', identifiers: await identifiersOf(values.identifiers, values.region) };
@@ -178,7 +170,7 @@ async function members(inTenant: InTenant, id: number, purpose: ReturnType<typeo
 
 function portraitRequestOf(values: { by?: string[] | undefined; k?: string | undefined }): { dimensions: PortraitDimension[]; k: number } {
   const by = values.by ?? [];
-  if (by.length === 0 || by.length > 10) throw new UsageError(`give 1 to 10 --by dimensions\n${segmentsUsage}`);
+  if (by.length === 0 || by.length > 10) throw new UsageError(`give 1 to 10 --by dimensions\n${usageText('segments portrait')}`);
   const dimensions = by.map((by): PortraitDimension => {
     if ((BUILT_IN_DIMENSIONS as readonly string[]).includes(by)) return { builtIn: by as (typeof BUILT_IN_DIMENSIONS)[number] };
     const [kind, key = ''] = by.split(':', 2) as [string, string?];

@@ -27,19 +27,12 @@ import { TagError } from '../core/tags/tag-errors.ts';
 import { listPersonTags } from '../core/tags/tag-value-store.ts';
 import { parseTagValue, tagValueTypes, type TagScalar, type TagValueType } from '../core/tags/tag-value-type.ts';
 import type { Tenant } from '../core/tenancy/tenants.ts';
+import { usageText, type UsageTopic } from './command-usages.ts';
 import { identifierColumn, readCsvFile, type CsvFileRow } from './csv-file-rows.ts';
 import { printResult, tableText } from './print-rows.ts';
 import { readJsonFile, readTextFile } from './read-json-file.ts';
 import { UsageError } from './usage-error.ts';
 import { withTenantDatabase } from './with-tenant-database.ts';
-
-export const tagsUsage = `usage: accord tags <command> [--tenant slug] [--json]
-  list
-  define <key> --type boolean|number|text [--multi] --description D --owner O [--rule rule.json | --sql query.sql] [--schedule seconds]
-  set <key> <values.csv> [--lenient]   columns: person_id or one identifier column (email, wechat_openid@app, ...) and value;
-                                       an empty value removes it; a multi-valued tag takes one row per value
-  compute <key | builtins>             compute a rule or SQL tag (or the built-in RFM, lifecycle and CLV tags) now
-  person <person-id | type[@scope]=value>  every tag value of one person`;
 
 const TAG_KEY = /^[a-z][a-z0-9_]{0,62}$/;
 const ACTOR = 'cli';
@@ -62,9 +55,9 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, define: 1, set: 2, compute: 1, person: 1 };
-  if (!action || action === 'help') return console.log(tagsUsage);
-  if (arity[action] === undefined) throw new UsageError(`unknown tags command "${action}"\n${tagsUsage}`);
-  if (rest.length !== arity[action]) throw new UsageError(tagsUsage);
+  if (!action) return console.log(usageText('tags'));
+  if (arity[action] === undefined) throw new UsageError(`unknown tags command "${action}"\n${usageText('tags')}`);
+  if (rest.length !== arity[action]) throw new UsageError(usageText(`tags ${action}` as UsageTopic));
   const definition = action === 'define' ? await definitionOf(rest[0]!, values) : undefined;
   const csv = action === 'set' ? await readCsvFile(rest[1]!) : undefined;
 
@@ -102,13 +95,13 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
 
 /** The definition the flags describe; the rule itself and the SQL are checked by defineTag. */
 async function definitionOf(key: string, values: Values): Promise<TagDefinitionInput> {
-  if (!TAG_KEY.test(key)) throw new UsageError(`tag key "${key}": lower-case letters, digits and _, starting with a letter, at most 63\n${tagsUsage}`);
-  if (!(tagValueTypes as readonly string[]).includes(values.type ?? '')) throw new UsageError(`--type is one of ${tagValueTypes.join(', ')}\n${tagsUsage}`);
+  if (!TAG_KEY.test(key)) throw new UsageError(`tag key "${key}": lower-case letters, digits and _, starting with a letter, at most 63\n${usageText('tags define')}`);
+  if (!(tagValueTypes as readonly string[]).includes(values.type ?? '')) throw new UsageError(`--type is one of ${tagValueTypes.join(', ')}\n${usageText('tags define')}`);
   for (const name of ['description', 'owner'] as const) {
     const text = values[name]?.trim() ?? '';
-    if (text === '' || text.length > (name === 'owner' ? 200 : 2_000)) throw new UsageError(`give --${name} (1 to ${name === 'owner' ? 200 : 2_000} characters)\n${tagsUsage}`);
+    if (text === '' || text.length > (name === 'owner' ? 200 : 2_000)) throw new UsageError(`give --${name} (1 to ${name === 'owner' ? 200 : 2_000} characters)\n${usageText('tags define')}`);
   }
-  if (values.rule !== undefined && values.sql !== undefined) throw new UsageError(`a tag has a rule or SQL, not both\n${tagsUsage}`);
+  if (values.rule !== undefined && values.sql !== undefined) throw new UsageError(`a tag has a rule or SQL, not both\n${usageText('tags define')}`);
   const schedule = values.schedule === undefined ? null : Number(values.schedule);
   if (schedule !== null && !(Number.isInteger(schedule) && schedule >= 60 && schedule <= 2_592_000)) throw new UsageError('--schedule is whole seconds from 60 to 2592000 (30 days)');
   const common = { key, valueType: values.type as TagValueType, multiValued: values.multi, description: values.description!.trim(), owner: values.owner!.trim() };
@@ -220,7 +213,7 @@ async function personOf(inTenant: InTenant, config: Config, ref: string): Promis
   }
   const eq = ref.indexOf('=');
   const column = eq < 0 ? undefined : identifierColumn(ref.slice(0, eq));
-  if (!column) throw new UsageError(`name the person by id or as type=value (email=a@example.com, wechat_openid@<app id>=...)\n${tagsUsage}`);
+  if (!column) throw new UsageError(`name the person by id or as type=value (email=a@example.com, wechat_openid@<app id>=...)\n${usageText('tags person')}`);
   const keys = new IdentifierKeys(resolveMasterKey(config));
   const [found] = await inTenant((trx) => personsOfIdentifiers(trx, keys, [{ ...column, value: ref.slice(eq + 1) }]));
   if ('invalid' in found!) throw new UsageError(`${ref.slice(0, eq)}: ${found.detail}`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../core/config/config.ts';
 import { ensureTenant, listTenants } from '../core/tenancy/tenants.ts';
+import { usageText } from './command-usages.ts';
 import { UsageError } from './usage-error.ts';
 import { withDatabase } from './with-database.ts';
 
@@ -14,7 +15,7 @@ export async function tenantsCommand(config: Config, args: string[]): Promise<vo
     } else if (action === 'list') {
       for (const tenant of await listTenants(db)) console.log(`${tenant.slug}\t${tenant.id}\t${tenant.name}`);
     } else {
-      throw new UsageError('usage: accord tenants create <slug> [--name N] | accord tenants list');
+      throw new UsageError(usageText('tenants'));
     }
   });
 }

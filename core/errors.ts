@@ -29,8 +29,10 @@ export class CodedError<Code extends string> extends Error {
     readonly code: Code,
     detail: string,
     readonly extensions: Record<string, unknown> = {},
+    /** `cause`: the failure underneath (a network or file error), kept for `accord --verbose`. */
+    options?: ErrorOptions,
   ) {
-    super(detail);
+    super(detail, options);
     this.name = new.target.name;
   }
 }

@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config/config.ts';
+import { networkFailureReason } from '../../core/peers/network-failure-reason.ts';
+import { PeerError } from '../../core/peers/peer-errors.ts';
 import { createApiKey } from '../../core/tenancy/api-keys.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
 import { DEFAULT_TENANT, startNode, type RunningNode } from '../../api/start-node.ts';
@@ -26,27 +28,42 @@ export async function startDemoNode(partyName: string): Promise<DemoNode> {
   const tenant = await ensureTenant(node.database.db, DEFAULT_TENANT, partyName);
   const { token } = await createApiKey(node.database.db, { tenantId: tenant.id, name: 'demo', scopes: ['admin'] });
   const url = node.url!;
-  const send = async <T>(method: string, path: string, body: string | undefined, contentType: string): Promise<T> => {
-    const response = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${partyName}: ${method} ${path} answered ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
-  };
   return {
     name: partyName,
     node,
     url,
-    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      return send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json');
-    },
-    upload: <T>(path: string, contentType: string, body: string) => send<T>('POST', path, body, contentType),
+    ...demoApi(partyName, url, token),
     async close() {
       await node.close();
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The demo's calls to a node's API with its admin key. A node that does not answer or refuses is
+ * one coded error naming the node, the request and why, as for any other node the CLI calls.
+ */
+export function demoApi(name: string, url: string, token: string): Pick<DemoNode, 'call' | 'upload'> {
+  const send = async <T>(method: string, path: string, body: string | undefined, contentType: string): Promise<T> => {
+    const target = new URL(url + path);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(target, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+        ...(body === undefined ? {} : { body }),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `${name}: ${method} ${target.origin}${target.pathname} failed: ${networkFailureReason(error, target)}`, {}, { cause: error });
+    }
+    if (!response.ok) throw new PeerError('ACCORD_ERR_PEER_REFUSED', `${name}: ${method} ${path} answered ${response.status}: ${text}`, { peerStatus: response.status });
+    return JSON.parse(text) as T;
+  };
+  return {
+    call: <T>(method: string, path: string, body?: unknown) => send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json'),
+    upload: <T>(path: string, contentType: string, body: string) => send<T>('POST', path, body, contentType),
   };
 }

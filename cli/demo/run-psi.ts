@@ -60,7 +60,7 @@ async function partnerUsers(partner: DemoNode, brandMembers: number, users: numb
 }
 
 async function collaborate(brand: DemoNode, partner: DemoNode, name: string, matchedToBrand: boolean): Promise<string> {
-  const card = async (node: DemoNode) => (await (await fetch(`${node.url}/.well-known/accord-node`)).json()) as { nodeId: string };
+  const card = (node: DemoNode) => node.call<{ nodeId: string }>('GET', '/.well-known/accord-node');
   const brandNode = (await card(brand)).nodeId;
   const created = await brand.call<Collaboration>('POST', '/v1/collaborations', {
     name,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { fileErrorReason } from '../files/file-error-reason.ts';
 
 /** A whole number: digits in the environment, a JSON number in the file; blanks, null and booleans are refused. */
 const integer = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
@@ -94,7 +95,7 @@ function readConfigFile(path: string): ConfigInput {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`ACCORD_CONFIG: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(`ACCORD_CONFIG: cannot read ${path}: ${fileErrorReason(error)}`);
   }
   let parsed: unknown;
   try {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEAL_KEY_BYTES } from '../../crypto/seal.ts';
+import { fileErrorReason } from '../files/file-error-reason.ts';
 
 export interface MasterKeySource {
   masterKey?: string | undefined;
@@ -33,7 +34,7 @@ export function resolveMasterKey(source: MasterKeySource): Uint8Array {
     try {
       text = readFileSync(source.masterKeyFile, 'utf8');
     } catch (error) {
-      throw new MasterKeyError(`ACCORD_MASTER_KEY_FILE: cannot read ${source.masterKeyFile} (${(error as NodeJS.ErrnoException).code})`);
+      throw new MasterKeyError(`ACCORD_MASTER_KEY_FILE: cannot read ${source.masterKeyFile}: ${fileErrorReason(error)}`);
     }
     return decode(text, `ACCORD_MASTER_KEY_FILE ${source.masterKeyFile}`);
   }

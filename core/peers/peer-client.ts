@@ -5,6 +5,7 @@
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { NodeIdentity } from '../identity/node-identity.ts';
 import { signNodeRequest } from './node-request-signature.ts';
+import { networkFailureReason } from './network-failure-reason.ts';
 import { isOfflineBaseUrl } from './offline-party.ts';
 import { PeerError } from './peer-errors.ts';
 
@@ -13,7 +14,8 @@ export interface PeerAddress {
   readonly baseUrl: string;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+/** How long a call waits for the peer's answer unless it says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 function encodeBody(body: Uint8Array | object | undefined, contentType: string | undefined): { bytes: Uint8Array; contentType: string | undefined } {
   if (body === undefined) return { bytes: new Uint8Array(0), contentType: undefined };
@@ -34,6 +36,7 @@ export async function signedRequest(
   if (isOfflineBaseUrl(peer.baseUrl)) throw new PeerError('ACCORD_ERR_PEER_OFFLINE', `node ${peer.nodeId} is an offline party with no address to call: it fetches and starts what it needs itself`);
   const url = new URL(peer.baseUrl.replace(/\/+$/, '') + path);
   const encoded = encodeBody(body, contentType);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const headers = signNodeRequest(identity.sign, {
     sender: identity.nodeId,
     recipient: peer.nodeId,
@@ -47,10 +50,10 @@ export async function signedRequest(
       headers: { ...headers, ...(encoded.contentType ? { 'content-type': encoded.contentType } : {}) },
       ...(body === undefined ? {} : { body: new Uint8Array(encoded.bytes) }),
       redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `${method} ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+    throw new PeerError('ACCORD_ERR_PEER_UNREACHABLE', `${method} ${url.origin}${url.pathname} failed: ${networkFailureReason(error, url, timeoutMs)}`, {}, { cause: error });
   }
 }
 
@@ -58,8 +61,8 @@ export async function signedRequest(
  * A signed JSON call that must succeed: the parsed answer, or ACCORD_ERR_PEER_REFUSED carrying the
  * peer's status and problem code (`peerStatus`, `peerCode`) so callers can tell "unknown there" apart.
  */
-export async function callPeer(identity: NodeIdentity, peer: PeerAddress, method: string, path: string, body?: object): Promise<unknown> {
-  const response = await signedRequest(identity, peer, method, path, body);
+export async function callPeer(identity: NodeIdentity, peer: PeerAddress, method: string, path: string, body?: object, options: { timeoutMs?: number } = {}): Promise<unknown> {
+  const response = await signedRequest(identity, peer, method, path, body, undefined, options);
   const text = await response.text().catch(() => '');
   if (!response.ok) {
     let problem: { code?: unknown; detail?: unknown } = {};

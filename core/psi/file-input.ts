@@ -8,6 +8,7 @@
  * traced back to the row it came from.
  */
 import { csvRecords, isBlankRecord } from '../files/csv-records.ts';
+import { fileErrorReason } from '../files/file-error-reason.ts';
 import { decodeTextFile, scanTextFile, type TextEncoding } from '../files/text-file.ts';
 import { textLines } from '../files/text-lines.ts';
 import { AccordError } from '../errors.ts';
@@ -102,7 +103,7 @@ export async function fileShapeOf(path: string, columns: readonly FileInputColum
   try {
     encoding = (await scanTextFile(path)).detectedEncoding;
   } catch (error) {
-    throw new AccordError('ACCORD_ERR_INVALID_INPUT', `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new AccordError('ACCORD_ERR_INVALID_INPUT', `cannot read ${path}: ${fileErrorReason(error)}`);
   }
   let first: FileRecord | undefined;
   for await (const record of fileRecords(path, { layout: 'csv', encoding })) {

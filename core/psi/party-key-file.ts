@@ -9,6 +9,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { generateSigningKeyPair, isValidPublicKey, publicKeyOf, sign } from '../../crypto/ed25519.ts';
 import { AccordError } from '../errors.ts';
+import { fileErrorReason } from '../files/file-error-reason.ts';
 import type { NodeIdentity } from '../identity/node-identity.ts';
 
 export interface PartyKey {
@@ -70,7 +71,7 @@ export async function readPartyKeyFile(path: string): Promise<PartyKey> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof AccordError) throw error;
-    throw invalid(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw invalid(path, `cannot read it: ${fileErrorReason(error)}`);
   }
   let parsed;
   try {

@@ -269,7 +269,10 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     const users = file('users3.csv', partnerCsv);
     expect((await join_(countOnly, '--input', users, '--id-type', 'phone', '--column', 'mobile')).error?.message).toMatch(/has no column mobile in its header row \(name, phone, email\)/);
     expect((await join_(countOnly, '--input', users, '--id-type', 'phone_md5')).error?.message).toMatch(/--id-type phone_md5: PSI matches/);
-    expect((await join_(countOnly, '--input', join(dir, 'missing.csv'), '--id-type', 'phone')).error?.message).toMatch(/cannot read \S+missing\.csv \(ENOENT\)/);
+    expect((await join_(countOnly, '--input', join(dir, 'missing.csv'), '--id-type', 'phone')).error?.message).toMatch(/cannot read \S+missing\.csv: there is no such file \(ENOENT\)/);
+    // From the shell: one line, exit 1, no stack.
+    const missing = await runAccord(['psi', 'join', ...party(countOnly), '--input', join(dir, 'missing.csv'), '--id-type', 'phone']);
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: `accord: cannot read ${join(dir, 'missing.csv')}: there is no such file (ENOENT)\n` });
 
     const ragged = await join_(countOnly, '--input', file('ragged.csv', 'mobile,name\n13800138000,x\n13800138002\n'), '--id-type', 'phone', '--column', 'mobile');
     expect(ragged.error).toBeUndefined();

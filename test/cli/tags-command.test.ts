@@ -87,7 +87,7 @@ describe.each(storageBackends)('accord tags on %s', (backend) => {
     expect(await messages('define', 'k', '--type', 'boolean', '--description', 'x', '--owner', 'x', '--rule', f.file('broken.json', '{'))).toMatch(/broken\.json is not valid JSON/);
     expect(await messages('define', 'vip', '--type', 'boolean', '--description', 'x', '--owner', 'x')).toBe('tag vip already exists');
     expect(await messages('frobnicate')).toBe('unknown tags command "frobnicate"');
-    expect(await messages('set', 'vip')).toBe('usage: accord tags <command> [--tenant slug] [--json]');
+    expect(await messages('set', 'vip')).toBe('usage: accord tags set <key> <values.csv> [--lenient] [--tenant slug] [--json]');
     expect(await messages('person', 'fax=123')).toMatch(/^name the person by id or as type=value/);
     expect(await messages('person', '999999')).toBe('person not found');
     expect((await f.run(tagsCommand, ['list', '--tenant', 'nobody'])).error?.message).toBe('no tenant "nobody"');

@@ -58,6 +58,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ACCORD_CONFIG: configFile('{ not json') })).toThrow(/ACCORD_CONFIG: .* is not valid JSON/);
     expect(() => loadConfig({ ACCORD_CONFIG: configFile('{"prot": 1}') })).toThrow(/unknown key "prot"/);
     expect(() => loadConfig({ ACCORD_CONFIG: configFile('{"port": "x"}') })).toThrow(/^port in .*accord\.json: expected an integer port/);
-    expect(() => loadConfig({ ACCORD_CONFIG: '/nonexistent/accord.json' })).toThrow(/cannot read \/nonexistent\/accord.json \(ENOENT\)/);
+    expect(() => loadConfig({ ACCORD_CONFIG: '/nonexistent/accord.json' })).toThrow(/cannot read \/nonexistent\/accord.json: there is no such file \(ENOENT\)/);
   });
 });

@@ -54,6 +54,6 @@ describe('master key', () => {
     const short = join(dataDir, 'short.key');
     writeFileSync(short, Buffer.alloc(16).toString('base64'));
     expect(() => resolveMasterKey({ masterKeyFile: short, dataDir })).toThrow(/ACCORD_MASTER_KEY_FILE .*short.key: expected 32 bytes in base64, found 16 bytes/);
-    expect(() => resolveMasterKey({ masterKeyFile: join(dataDir, 'missing.key'), dataDir })).toThrow(/cannot read .*missing.key \(ENOENT\)/);
+    expect(() => resolveMasterKey({ masterKeyFile: join(dataDir, 'missing.key'), dataDir })).toThrow(/cannot read .*missing.key: there is no such file \(ENOENT\)/);
   });
 });
