@@ -18,5 +18,5 @@ export function decimalToMicros(platform: string, text: string | number): bigint
 
 /** An amount in hundredths of the unit (分, cents) to micros. */
 export function centsToMicros(platform: string, cents: string | number): bigint {
-  return decimalToMicros(platform, cents) * 10_000n;
+  return decimalToMicros(platform, cents) / 100n;
 }

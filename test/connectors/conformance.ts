@@ -263,7 +263,7 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
         user: memberOf(person),
       });
       const people = fakePeople(3);
-      const events = [event('order-1', people[0]!), event('order-2', people[1]!), { id: 'order-3', name: 'purchase' as const, occurredAt: hourAgo }];
+      const events = [event('order_1', people[0]!), event('order_2', people[1]!), { id: 'order_3', name: 'purchase' as const, occurredAt: hourAgo }];
       const outcome = await sender.send(ctx, target, events);
       expect(outcome).toEqual({ sent: 2, rejected: [{ index: 2, reason: expect.any(String) }] });
       expect(server.state.conversions).toHaveLength(2);
