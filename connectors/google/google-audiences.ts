@@ -52,7 +52,7 @@ export function googleAudiences(options: { developerToken: string; assumptions?:
       maxIdsPerMember: 10,
       idTypesPerAudience: 'many',
       createNeedsMembers: false,
-      badRows: 'whole_batch',
+      badRows: 'batch_named',
       tokenRefresh: true,
     },
 

@@ -22,8 +22,14 @@ export interface Capabilities {
   readonly idTypesPerAudience: 'one' | 'many';
   /** The platform creates an audience from its first file, so createAudience needs members. */
   readonly createNeedsMembers: boolean;
-  /** What the platform says about bad rows: names them and keeps the rest, refuses the batch naming them, or only counts them after processing. */
-  readonly badRows: 'per_row' | 'whole_batch' | 'count';
+  /**
+   * What the platform does with a bad row, so the engine knows how to isolate it:
+   * 'per_row' keeps the rest and names it (UploadOutcome.rejected); 'batch_named' refuses the batch
+   * naming it (ACCORD_ERR_PLATFORM_ROWS_REJECTED); 'batch' refuses the batch without saying which
+   * (ACCORD_ERR_PLATFORM_REFUSED: split and retry); 'count' keeps the rest and counts it after
+   * processing (status valid < received); 'file' fails that file's processing (status failed).
+   */
+  readonly badRows: 'per_row' | 'batch_named' | 'batch' | 'count' | 'file';
   /** Changes that would leave the audience smaller than this are refused (ACCORD_ERR_AUDIENCE_TOO_SMALL). */
   readonly minimumSize?: number | undefined;
   /** Whether the connector can refresh an expired access token itself. */

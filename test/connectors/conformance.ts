@@ -200,10 +200,10 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
       arm();
       const before = sizeOf(audience)!;
       const sent = replaceOnly ? [...members] : members;
-      if (caps.badRows === 'whole_batch') {
+      if (caps.badRows === 'batch_named' || caps.badRows === 'batch') {
         const error = await failure(connector.upload(ctx, audience, batch(sent)));
-        expect(error.code).toBe('ACCORD_ERR_PLATFORM_ROWS_REJECTED');
-        expect(error.rows.map((row) => row.index)).toEqual([index]);
+        if (caps.badRows === 'batch_named') expect([error.code, error.rows.map((row) => row.index)]).toEqual(['ACCORD_ERR_PLATFORM_ROWS_REJECTED', [index]]);
+        else expect(error.code).toBe('ACCORD_ERR_PLATFORM_REFUSED');
         expect(sizeOf(audience)).toBe(before);
         return;
       }
@@ -211,9 +211,13 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
       if (caps.badRows === 'per_row') {
         expect(outcome.rejected.map((row) => row.index)).toEqual([index]);
         expect(outcome.accepted).toBe(sent.length - 1);
-      } else {
-        const final = (await Promise.all(outcome.receipts.map((receipt) => settle(audience, receipt)))).map((seen) => seen.at(-1)!);
-        expect(final.reduce((sum, status) => sum + (status.received ?? 0) - (status.valid ?? 0), 0)).toBe(1);
+      }
+      const final = caps.badRows === 'per_row' ? [] : (await Promise.all(outcome.receipts.map((receipt) => settle(audience, receipt)))).map((seen) => seen.at(-1)!);
+      if (caps.badRows === 'count') expect(final.reduce((sum, status) => sum + (status.received ?? 0) - (status.valid ?? 0), 0)).toBe(1);
+      if (caps.badRows === 'file') {
+        expect(final.map((status) => status.state)).toContain('failed');
+        expect(sizeOf(audience)).toBe(before);
+        return;
       }
       expect(sizeOf(audience)).toBe(replaceOnly ? sent.length - 1 : before + sent.length - 1);
     };
