@@ -39,8 +39,12 @@ export class FakeAudiences {
     return audience;
   }
 
+  list(): FakeAudience[] {
+    return [...this.all.values()];
+  }
+
   find(predicate: (audience: FakeAudience) => boolean): FakeAudience | undefined {
-    return [...this.all.values()].find(predicate);
+    return this.list().find(predicate);
   }
 
   get(id: string): FakeAudience {
