@@ -147,13 +147,14 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
 
     it.skipIf(caps.minimumSize === undefined)('refuses a change that would leave the audience too small, with nothing removed', async () => {
       await server.close();
-      await start({ minimumSize: 5 });
-      const members = known(6);
+      await start({ minimumSize: caps.minimumSize });
+      const members = [...known(12), ...unknown(caps.minimumSize! + 2)].slice(0, caps.minimumSize! + 2);
       const { audience } = await create(members);
-      const error = await failure(replaceOnly ? connector.upload(ctx, audience, batch(members.slice(0, 3), 'replace')) : connector.upload(ctx, audience, batch(members.slice(0, 3), 'remove')));
+      const kept = members.slice(0, caps.minimumSize! - 1);
+      const error = await failure(replaceOnly ? connector.upload(ctx, audience, batch(kept, 'replace')) : connector.upload(ctx, audience, batch(members.slice(kept.length), 'remove')));
       expect(error.code).toBe('ACCORD_ERR_AUDIENCE_TOO_SMALL');
       expect(error.retryable).toBe(false);
-      expect(sizeOf(audience)).toBe(6);
+      expect(sizeOf(audience)).toBe(members.length);
     });
 
     it.skipIf(caps.transport !== 'rows')('holds batches to the platform limit: one row more is refused by the platform', async () => {
@@ -196,7 +197,7 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
 
     /** Uploads a batch whose row `index` the platform refuses, and checks the platform said so the way capabilities promise. */
     const expectRowRefused = async (members: readonly PreparedMember[], index: number, arm: () => void = () => {}) => {
-      const { audience } = await create(known(3));
+      const { audience } = await create(known(4));
       arm();
       const before = sizeOf(audience)!;
       const sent = replaceOnly ? [...members] : members;
@@ -223,18 +224,18 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
     };
 
     it('identifies the row the platform refused in a batch', async () => {
-      await expectRowRefused(known(9).slice(3), 2, () => server.inject({ kind: 'reject_row', index: 2 }));
+      await expectRowRefused(known(10).slice(4), 2, () => server.inject({ kind: 'reject_row', index: 2 }));
     });
 
     it('has its identifier spellings checked by the fake: a misspelled id is refused', async () => {
-      const [first, , ...rest] = known(9).slice(3);
+      const [first, , ...rest] = known(10).slice(4);
       // Person 30 is in the fake's population (0-39) and not among the members sent.
       const wrong: PreparedMember = { key: 'misspelled', ids: [subject.misspelled(fakePeople(40)[30]!)] };
       await expectRowRefused([first!, wrong, ...rest], 1);
     });
 
     it('has hash lengths checked by the fake: a truncated hash is refused', async () => {
-      const [first, second, ...rest] = known(9).slice(3);
+      const [first, second, ...rest] = known(10).slice(4);
       const truncated: PreparedMember = { key: second!.key, ids: [{ ...second!.ids[0]!, value: second!.ids[0]!.value.slice(1) }] };
       await expectRowRefused([first!, truncated, ...rest], 1);
     });

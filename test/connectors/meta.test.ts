@@ -9,7 +9,7 @@ import { metaReports } from '../../connectors/meta/meta-reports.ts';
 import { describeConformance, memberOf, memoryCredentials } from './conformance.ts';
 
 describeConformance('meta', {
-  connector: metaAudiences(),
+  connector: metaAudiences({ minimumSize: 4 }),
   start: (options) => startMetaContractServer(options),
   accountId: '1234567890',
   idTypes: ['EMAIL', 'PHONE'],

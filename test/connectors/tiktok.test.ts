@@ -24,7 +24,7 @@ describeConformance('tiktok segment', {
   reports: tiktokReports(),
 });
 
-describeConformance('tiktok customer file', { ...common, connector: tiktokFileAudiences() });
+describeConformance('tiktok customer file', { ...common, connector: tiktokFileAudiences({ minimumSize: 4 }) });
 
 describe('tiktok identifiers', () => {
   it('hash phones in E.164 with "+"', () => {
