@@ -4,9 +4,7 @@
  */
 import type { Credentials } from '../../core/activation/credentials.ts';
 import type { FakePlatform } from './fake-platform.ts';
-
-/** A failure the next API call meets (reject_row: the next upload refuses that row). */
-export type Fault = { readonly kind: 'unavailable' } | { readonly kind: 'timeout' } | { readonly kind: 'error_in_200'; readonly code?: number } | { readonly kind: 'reject_row'; readonly index: number };
+import type { Fault } from './fault-queue.ts';
 
 export interface ContractServer {
   readonly url: string;

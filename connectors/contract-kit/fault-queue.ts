@@ -1,5 +1,7 @@
 /** Failures queued by a test, met by the next API calls in order; a row rejection waits for the next upload. */
-import type { Fault } from './contract-server.ts';
+
+/** A failure the next API call meets (reject_row: the next upload refuses that row). */
+export type Fault = { readonly kind: 'unavailable' } | { readonly kind: 'timeout' } | { readonly kind: 'error_in_200'; readonly code?: number } | { readonly kind: 'reject_row'; readonly index: number };
 
 export type CallFault = Exclude<Fault, { kind: 'reject_row' }>;
 

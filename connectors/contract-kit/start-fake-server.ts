@@ -9,9 +9,10 @@
 import multipart from '@fastify/multipart';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { parse, stringify } from 'lossless-json';
-import type { ContractServer, Fault } from './contract-server.ts';
+import type { ContractServer } from './contract-server.ts';
 import { ContractViolation } from './contract-violation.ts';
 import type { FakePlatform } from './fake-platform.ts';
+import type { Fault } from './fault-queue.ts';
 import type { TokenState } from './token-book.ts';
 
 declare module 'fastify' {

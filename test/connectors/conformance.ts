@@ -4,7 +4,7 @@
  * test file calls describeConformance with its connector, server and the few facts the suite cannot
  * read from capabilities.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActivationError, type ActivationErrorCode } from '../../core/activation/activation-errors.ts';
 import type { AudienceConnector, AudienceRef, MembershipBatch, ProcessingStatus, UploadOutcome } from '../../core/activation/audience-connector.ts';
 import type { ConversionEvent, ConversionSender } from '../../core/activation/conversion-sender.ts';
@@ -78,6 +78,12 @@ export function describeConformance(name: string, subject: ConformanceSubject): 
     };
     beforeEach(() => start());
     afterEach(() => server.close());
+    afterAll(async () => {
+      // A closed server's handle is released a turn of the event loop after close() resolves.
+      const listening = () => process.getActiveResourcesInfo().filter((resource) => resource === 'TCPServerWrap');
+      for (let turn = 0; turn < 100 && listening().length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(listening()).toEqual([]);
+    });
 
     const prepared = (people: readonly FakePerson[]): PreparedMember[] =>
       people.flatMap((person) => {
