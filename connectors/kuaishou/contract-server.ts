@@ -11,7 +11,7 @@
  *   and cart events, purchase_amount in 元 with two decimals;
  * - v1/report/campaign_report: daily rows, charge in 元, paged.
  */
-import type { FastifyReply } from 'fastify';
+import { codeIn200 } from '../contract-kit/code-in-200.ts';
 import type { ContractServer } from '../contract-kit/contract-server.ts';
 import { demand } from '../contract-kit/contract-violation.ts';
 import type { FakeAudience, FakeRow } from '../contract-kit/fake-audiences.ts';
@@ -51,8 +51,13 @@ export async function startKuaishouContractServer(options: FakeOptions & { assum
   );
   const uploads = new Map<string, Upload>();
   const computing = new FakeJobs<null>(state.pollsToFinish);
-  const answer = (data: unknown) => ({ code: 0, message: 'OK', data, request_id: 'fake-request' });
-  const refuse = (reply: FastifyReply, code: number, message: string) => reply.code(200).send({ code, message, request_id: 'fake-request' });
+  const { answer, refuse, replies } = codeIn200({
+    tokenCode: () => assumptions.tokenExpiredCodes[0]!,
+    rateLimitCode: assumptions.rateLimitCode,
+    serverCode: 500000,
+    violationCode: () => assumptions.parameterCode,
+    envelope: { request_id: 'fake-request' },
+  });
 
   /** Applies the files of a create or update; a file with a bad line is left out and listed as failed. */
   function apply(audience: FakeAudience, type: string, paths: unknown[], remove: boolean) {
@@ -86,13 +91,7 @@ export async function startKuaishouContractServer(options: FakeOptions & { assum
     state,
     refresh: true,
     tokenOf: (request) => request.headers['access-token'] as string | undefined,
-    replies: {
-      auth: (reply) => refuse(reply, assumptions.tokenExpiredCodes[0]!, 'access token expired or invalid'),
-      throttled: (reply) => refuse(reply, assumptions.rateLimitCode, 'too many requests'),
-      unavailable: (reply) => reply.code(503).send({ code: 500000, message: 'service unavailable' }),
-      errorIn200: (reply, code) => refuse(reply, code ?? assumptions.parameterCode, 'refused by the test'),
-      violation: (reply, violation) => refuse(reply, assumptions.parameterCode, violation.message),
-    },
+    replies,
     routes(app) {
       app.post(assumptions.refreshPath, { config: { access: 'none' } }, async (request, reply) => {
         const body = objectOf(request.body);

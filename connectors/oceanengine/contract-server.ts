@@ -13,8 +13,8 @@
  * - report/custom/get answers rows of dimensions and metrics, stat_cost in 元, paged.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
 import { strFromU8, unzipSync } from 'fflate';
+import { codeIn200 } from '../contract-kit/code-in-200.ts';
 import type { ContractServer } from '../contract-kit/contract-server.ts';
 import { ContractViolation, demand } from '../contract-kit/contract-violation.ts';
 import type { FakeAudience, FakeRow } from '../contract-kit/fake-audiences.ts';
@@ -50,8 +50,13 @@ export async function startOceanEngineContractServer(options: FakeOptions & { as
   const files = new Map<string, { rows: FakeRow[]; at: number }>();
   const parsing = new FakeJobs<{ changes: Array<{ id: string; action: number }> }>(state.pollsToFinish);
   const createsPerDay = new Map<string, number>();
-  const answer = (data: unknown) => ({ code: 0, message: 'OK', request_id: 'fake-request', data });
-  const refuse = (reply: FastifyReply, code: number, message: string) => reply.code(200).send({ code, message, request_id: 'fake-request' });
+  const { answer, refuse, replies } = codeIn200({
+    tokenCode: () => assumptions.tokenExpiredCodes[0]!,
+    rateLimitCode: assumptions.rateLimitCode,
+    serverCode: 50000,
+    violationCode: () => assumptions.parameterCode,
+    envelope: { request_id: 'fake-request' },
+  });
 
   function readFile(data: Buffer): FakeRow[] {
     const rejectRow = state.faults.nextRejectedRow();
@@ -114,13 +119,7 @@ export async function startOceanEngineContractServer(options: FakeOptions & { as
     state,
     refresh: true,
     tokenOf: (request) => request.headers['access-token'] as string | undefined,
-    replies: {
-      auth: (reply) => refuse(reply, assumptions.tokenExpiredCodes[0]!, 'access token expired or invalid'),
-      throttled: (reply) => refuse(reply, assumptions.rateLimitCode, 'too many requests'),
-      unavailable: (reply) => reply.code(503).send({ code: 50000, message: 'service unavailable' }),
-      errorIn200: (reply, code) => refuse(reply, code ?? assumptions.parameterCode, 'refused by the test'),
-      violation: (reply, violation) => refuse(reply, assumptions.parameterCode, violation.message),
-    },
+    replies,
     routes(app) {
       app.post('/open_api/oauth2/refresh_token/', { config: { access: 'none' } }, async (request, reply) => {
         const body = objectOf(request.body);

@@ -12,9 +12,9 @@
  *   click id, action_time in seconds;
  * - daily_reports/get: one row per campaign and date, cost in 分, paged.
  */
-import type { FastifyReply } from 'fastify';
 import { strFromU8, unzipSync } from 'fflate';
 import { stringify } from 'lossless-json';
+import { codeIn200 } from '../contract-kit/code-in-200.ts';
 import type { ContractServer } from '../contract-kit/contract-server.ts';
 import { ContractViolation, demand } from '../contract-kit/contract-violation.ts';
 import type { FakeRow } from '../contract-kit/fake-audiences.ts';
@@ -63,8 +63,13 @@ export async function startTencentContractServer(options: FakeOptions & { assump
   );
   const files = new FakeJobs<FileJob>(state.pollsToFinish);
   const nonces = new Set<string>();
-  const answer = (data: unknown) => ({ code: 0, message: '', message_cn: '', data });
-  const refuse = (reply: FastifyReply, code: number, message: string) => reply.code(200).send({ code, message, message_cn: message });
+  const { answer, refuse, replies } = codeIn200({
+    tokenCode: (token) => (token === 'expired' ? 11000 : 11002),
+    rateLimitCode: 11017,
+    serverCode: 30001,
+    violationCode: (violation) => (violation.kind !== 'conflict' ? assumptions.parameterCode : violation.message.startsWith('nonce') ? assumptions.nonceReusedCode : assumptions.timestampCode),
+    envelope: { message_cn: '' },
+  });
 
   function readLines(type: string, file: { name: string; data: Buffer }): string[] {
     const texts = file.name.endsWith('.zip') ? Object.values(unzipSync(file.data)).map((entry) => strFromU8(entry)) : [file.data.toString('utf8')];
@@ -84,16 +89,7 @@ export async function startTencentContractServer(options: FakeOptions & { assump
       nonces.add(nonce);
     },
     maxFileBytes: 100 * 1024 * 1024,
-    replies: {
-      auth: (reply, token) => refuse(reply, token === 'expired' ? 11000 : 11002, token === 'expired' ? 'access token expired' : 'access token invalid'),
-      throttled: (reply) => refuse(reply, 11017, 'requests per minute over quota'),
-      unavailable: (reply) => reply.code(503).send({ code: 30001, message: 'system error' }),
-      errorIn200: (reply, code) => refuse(reply, code ?? assumptions.parameterCode, 'refused by the test'),
-      violation: (reply, violation) => {
-        if (violation.kind === 'conflict') return refuse(reply, violation.message.startsWith('nonce') ? assumptions.nonceReusedCode : assumptions.timestampCode, violation.message);
-        return refuse(reply, assumptions.parameterCode, violation.message);
-      },
-    },
+    replies,
     routes(app) {
       app.get(assumptions.tokenPath, { config: { access: 'none' } }, async (request, reply) => {
         const query = request.query as Record<string, string | undefined>;

@@ -14,7 +14,7 @@
  * - report/integrated/get: BASIC, AUCTION_CAMPAIGN, metrics as strings, paged.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import { codeIn200 } from '../contract-kit/code-in-200.ts';
 import type { ContractServer } from '../contract-kit/contract-server.ts';
 import { ContractViolation, demand } from '../contract-kit/contract-violation.ts';
 import type { FakeAudience, FakeRow } from '../contract-kit/fake-audiences.ts';
@@ -44,8 +44,13 @@ export async function startTikTokContractServer(options: FakeOptions & { assumpt
   );
   const files = new Map<string, { type: string; rows: FakeRow[] }>();
   const calculation = new FakeJobs<null>(state.pollsToFinish);
-  const answer = (data: unknown) => ({ code: 0, message: 'OK', request_id: 'fake-request', data });
-  const refuse = (reply: FastifyReply, code: number, message: string) => reply.code(200).send({ code, message, request_id: 'fake-request', data: {} });
+  const { answer, replies } = codeIn200({
+    tokenCode: () => assumptions.tokenInvalidCodes[1]!,
+    rateLimitCode: assumptions.rateLimitCode,
+    serverCode: 50000,
+    violationCode: (violation) => (violation.kind === 'too_small' ? assumptions.audienceTooSmallCode : assumptions.parameterCode),
+    envelope: { request_id: 'fake-request' },
+  });
 
   function rowOf(type: string, value: string, where: string): FakeRow {
     const check = state.population.check(type, value);
@@ -72,13 +77,7 @@ export async function startTikTokContractServer(options: FakeOptions & { assumpt
     state,
     refresh: false,
     tokenOf: (request) => request.headers['access-token'] as string | undefined,
-    replies: {
-      auth: (reply) => refuse(reply, assumptions.tokenInvalidCodes[1]!, 'Access token is invalid or expired'),
-      throttled: (reply) => refuse(reply, assumptions.rateLimitCode, 'Too many requests'),
-      unavailable: (reply) => reply.code(503).send({ code: 50000, message: 'System error', request_id: 'fake-request' }),
-      errorIn200: (reply, code) => refuse(reply, code ?? assumptions.parameterCode, 'refused by the test'),
-      violation: (reply, violation) => refuse(reply, violation.kind === 'too_small' ? assumptions.audienceTooSmallCode : assumptions.parameterCode, violation.message),
-    },
+    replies,
     routes(app) {
       app.post('/open_api/v1.3/segment/audience/', async (request) => {
         const body = objectOf(request.body);
