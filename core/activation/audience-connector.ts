@@ -50,7 +50,7 @@ export interface AudienceSpec {
   readonly name: string;
   /** Platform id types the audience will hold, from the connector's profile. */
   readonly idTypes: readonly string[];
-  /** The caller's stable id for the audience: platforms with idempotent create (Tencent, Amazon) return the same audience for it. */
+  /** The caller's stable id for the audience: Tencent's create is idempotent on it (outer_audience_id); others record it (Amazon externalAudienceId, descriptions). */
   readonly reference: string;
   /** ISO 3166 country the audience is for, where the platform files audiences by country (Amazon). */
   readonly country?: string | undefined;
