@@ -4,7 +4,7 @@
  * internationalised addresses are refused rather than guessed at: after NFKC a look-alike letter
  * from another script is still not ASCII, so it cannot pass for a Latin address.
  * Provider rules (Gmail ignores dots and +tags) are not applied here: each connector applies the
- * rule of its own platform to the canonical form.
+ * rule of its own platform to the canonical form (gmail-address.ts).
  */
 import { accepted, rejected, type Normalised } from './identifier.ts';
 
