@@ -31,7 +31,7 @@ export interface PeerNode {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Only signed requests from a pinned peer node: one of the three ways a route is authenticated (api/plugins/auth.ts). */
+    /** Only signed requests from a pinned peer node: one of the three ways a route is authenticated (auth.ts). */
     nodeAuth?: true;
   }
   interface FastifyRequest {

@@ -1,33 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { signNodeRequest } from '../../core/peers/node-request-signature.ts';
 import { generateSigningKeyPair, sign } from '../../crypto/ed25519.ts';
+import { countedUpload, UPLOAD_CHUNK } from '../support/counted-upload.ts';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 
 const FRAME_LIMIT = 20 * 1024 * 1024;
-const CHUNK = 64 * 1024;
 
 function identityOf(name: string): NodeIdentity {
   const keys = generateSigningKeyPair();
   return { nodeId: randomUUID(), partyName: name, publicKey: keys.publicKey, sign: (message) => sign(message, keys.secretKey) };
-}
-
-/** An upload of `size` zero bytes made on demand, counting how many the server pulled. */
-function upload(size: number): { stream: Readable; pulled: () => number } {
-  let pulled = 0;
-  const stream = new Readable({
-    read() {
-      if (pulled >= size) return void this.push(null);
-      const chunk = Buffer.alloc(Math.min(CHUNK, size - pulled));
-      pulled += chunk.length;
-      this.push(chunk);
-    },
-  });
-  return { stream, pulled: () => pulled };
 }
 
 describe.each(storageBackends)('node requests are authenticated before their body is read, on %s', (backend) => {
@@ -41,7 +26,7 @@ describe.each(storageBackends)('node requests are authenticated before their bod
   const signedBy = (from: NodeIdentity, recipient: string, now?: Date) =>
     signNodeRequest(from.sign, { sender: from.nodeId, recipient, method: 'POST', pathWithQuery: path, body: new Uint8Array(0) }, now);
   const send = (headers: Record<string, string>, size = FRAME_LIMIT) => {
-    const body = upload(size);
+    const body = countedUpload(size);
     const answer = api.app.inject({ method: 'POST', url: path, headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, payload: body.stream });
     return answer.then((response) => ({ response, pulled: body.pulled() }));
   };
@@ -72,7 +57,7 @@ describe.each(storageBackends)('node requests are authenticated before their bod
     const { response, pulled } = await send(headers());
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ code });
-    expect(pulled).toBeLessThan(4 * CHUNK);
+    expect(pulled).toBeLessThan(4 * UPLOAD_CHUNK);
   });
 
   it('answers over a real socket after the first 64 KiB of 20 MiB, and hangs up instead of draining the rest', async () => {
@@ -87,7 +72,7 @@ describe.each(storageBackends)('node requests are authenticated before their bod
         // Nothing more is sent: the answer comes, and the server hangs up, while 20 MiB minus 64 KiB are still owed.
         upload.socket?.on('close', () => resolve({ response, body }));
       });
-      upload.write(Buffer.alloc(CHUNK));
+      upload.write(Buffer.alloc(UPLOAD_CHUNK));
     });
     expect(outcome.response.statusCode).toBe(401);
     expect(outcome.response.headers.connection).toBe('close');
