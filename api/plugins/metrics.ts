@@ -35,8 +35,9 @@ export const httpMetrics = fp(async (app: FastifyInstance, { metrics }: { metric
   });
   // Not public: a node faces its peers and the internet, and request counts by route tell anyone how
   // busy its collaborations, consent collection and privacy requests are. A scraper holds a key with
-  // metrics:read. The series carry no tenant, only routes, statuses and job names.
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false, scope: 'metrics:read' } }, async (_request, reply) =>
+  // metrics:read. The series carry no tenant, only routes, statuses and job names. Rate limited like
+  // every keyed route, so it is no way around the limit on key guesses; a scrape is a few a minute.
+  app.get('/metrics', { schema: { hide: true }, config: { scope: 'metrics:read' } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 });
