@@ -14,7 +14,7 @@ import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { ApiError } from './errors.ts';
-import { auth, presentedKeyId } from './plugins/auth.ts';
+import { auth, markRoutesPublic, presentedKeyId } from './plugins/auth.ts';
 import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
@@ -86,8 +86,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  const apiDescription = 'the description of this API, which holds no data';
+  await app.register(async (docs) => {
+    markRoutesPublic(docs, `the interactive page of ${apiDescription}`);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false, public: apiDescription } }, async () => app.swagger());
 
   // Limits come before authentication, so failed keys count too and cost no database lookup.
   // The bucket is the key id the caller presents (unverified) together with its address: a caller

@@ -1,7 +1,10 @@
 /**
- * API-key authentication. A route names the scope it needs in `config.scope`; routes without one
- * are public. The key comes as `Authorization: Bearer <key>` or `X-API-Key`. Unknown, malformed and
- * revoked keys get the same answer.
+ * API-key authentication, and the rule that every route is authenticated one of three ways: by an
+ * API key with a scope (`config.scope`), by a peer node's signature (`config.nodeAuth`, see
+ * node-auth.ts), or not at all because the route says why it is public (`config.public`, the
+ * reason). A route that declares none of them is not public: it takes an admin key. The key comes
+ * as `Authorization: Bearer <key>` or `X-API-Key`. Unknown, malformed and revoked keys get the same
+ * answer. test/api/route-auth.test.ts lists every route and holds each to its declaration.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -17,6 +20,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope the route needs, or scopes of which any one will do. */
     scope?: Scope | readonly Scope[];
+    /** Why anyone may call the route without a key or a node signature; the only way to make a route public. */
+    public?: string;
   }
   interface FastifyRequest {
     principal?: ApiKeyPrincipal;
@@ -39,8 +44,9 @@ export function presentedKeyId(request: FastifyRequest): string | undefined {
 export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Database> }) => {
   const keys = new ApiKeyCache(db);
   app.addHook('onRequest', async (request) => {
-    const needed = request.routeOptions.config.scope;
-    if (!needed) return;
+    const { scope, nodeAuth, public: publicBecause } = request.routeOptions.config;
+    if (publicBecause || nodeAuth || request.is404) return;
+    const needed = scope ?? 'admin';
     const key = presentedKey(request);
     if (!key) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
     const principal = await keys.authenticate(key);
@@ -50,6 +56,13 @@ export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Databas
     request.principal = principal;
   });
 });
+
+/** Marks every route registered in `instance` from now on as public, for plugins (the docs page) whose routes take no config of ours. */
+export function markRoutesPublic(instance: FastifyInstance, reason: string): void {
+  instance.addHook('onRoute', (route) => {
+    route.config = { ...route.config, public: reason };
+  });
+}
 
 /** The authenticated caller; only for routes that declare a scope. */
 export function principalOf(request: FastifyRequest): ApiKeyPrincipal {

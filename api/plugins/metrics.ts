@@ -1,4 +1,4 @@
-/** Prometheus metrics at /metrics: process defaults, HTTP requests by route and status, job outcomes. */
+/** Prometheus metrics at /metrics (scope metrics:read): process defaults, HTTP requests by route and status, job outcomes. */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -33,7 +33,11 @@ export const httpMetrics = fp(async (app: FastifyInstance, { metrics }: { metric
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) =>
+  // Not public: a node faces its peers and the internet, and request counts by route tell anyone how
+  // busy its collaborations, consent collection and privacy requests are. A scraper holds a key with
+  // metrics:read. The series carry no tenant, only routes, statuses and job names. Rate limited like
+  // every keyed route, so it is no way around the limit on key guesses; a scrape is a few a minute.
+  app.get('/metrics', { schema: { hide: true }, config: { scope: 'metrics:read' } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 });

@@ -4,8 +4,11 @@
  * signature covers the raw body bytes, the timestamp must be within the clock window, the nonce
  * unused, and the key one that a tenant of this node pinned for the sending node. The route then
  * finds `request.peerNode`, with the tenants that pinned that key: it may act only in those.
- * The check runs before the body is parsed, so nothing unauthenticated is parsed. Bodies may be JSON
- * or `application/octet-stream` (handed to the route as a Buffer), both within the app's bodyLimit.
+ * Before a byte of the body is read, the headers must be well formed, name this node as the
+ * recipient and a sender some tenant pinned, and be stamped within the clock window: a stranger's
+ * upload is refused at once, not after buffering up to the route's limit (20 MiB for PSI frames).
+ * Then the body is read and the signature over its digest checked, before anything parses it.
+ * Bodies may be JSON or `application/octet-stream` (handed to the route as a Buffer).
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,9 +17,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../core/db/schema.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { rememberNonce } from '../../core/peers/node-request-nonces.ts';
-import { checkClockWindow, presentedSignature, verifyNodeRequest } from '../../core/peers/node-request-signature.ts';
+import { checkClockWindow, presentedSignature, verifyNodeRequest, type PresentedSignature } from '../../core/peers/node-request-signature.ts';
 import { PeerError } from '../../core/peers/peer-errors.ts';
-import { pinnedKeysOf } from '../../core/peers/pinned-peer-keys.ts';
+import { pinnedKeysOf, type PinnedKey } from '../../core/peers/pinned-peer-keys.ts';
 import { ApiError } from '../errors.ts';
 
 export interface PeerNode {
@@ -28,8 +31,8 @@ export interface PeerNode {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Only signed requests from a pinned peer node. */
-    nodeAuth?: boolean;
+    /** Only signed requests from a pinned peer node: one of the three ways a route is authenticated (auth.ts). */
+    nodeAuth?: true;
   }
   interface FastifyRequest {
     peerNode?: PeerNode;
@@ -48,13 +51,29 @@ async function readBody(payload: NodeJS.ReadableStream, limit: number): Promise<
   return Buffer.concat(chunks);
 }
 
-async function authenticate(db: Kysely<Database>, identity: NodeIdentity, request: FastifyRequest, body: Uint8Array): Promise<PeerNode> {
+const UNTRUSTED = 'the request is not signed by a key pinned for that node';
+
+interface Admitted {
+  readonly presented: PresentedSignature;
+  readonly pinned: readonly PinnedKey[];
+}
+
+/** What the headers alone can refuse: their shape, the recipient, the clock, an unknown sender. */
+async function admitHeaders(db: Kysely<Database>, identity: NodeIdentity, request: FastifyRequest): Promise<Admitted> {
   const presented = presentedSignature(request.headers);
+  if (presented.recipient !== identity.nodeId) throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', 'the request is addressed to another node');
   checkClockWindow(presented);
-  const target = { sender: presented.sender, recipient: identity.nodeId, method: request.method, pathWithQuery: request.url, body };
-  const trusted = (await pinnedKeysOf(db, presented.sender)).find((pinned) => verifyNodeRequest(presented, target, pinned.publicKey));
+  const pinned = await pinnedKeysOf(db, presented.sender);
   // Unknown node and wrong signature get the same answer.
-  if (!trusted) throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', 'the request is not signed by a key pinned for that node');
+  if (pinned.length === 0) throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', UNTRUSTED);
+  return { presented, pinned };
+}
+
+/** The signature over the body's digest, under one of the keys pinned for the sender; then the nonce. */
+async function authenticate(db: Kysely<Database>, request: FastifyRequest, { presented, pinned }: Admitted, body: Uint8Array): Promise<PeerNode> {
+  const target = { sender: presented.sender, recipient: presented.recipient, method: request.method, pathWithQuery: request.url, body };
+  const trusted = pinned.find((key) => verifyNodeRequest(presented, target, key.publicKey));
+  if (!trusted) throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', UNTRUSTED);
   if (!(await rememberNonce(db, presented.sender, presented.nonce))) throw new PeerError('ACCORD_ERR_NODE_REPLAY', 'this nonce was already used: a node request is accepted once');
   return { nodeId: presented.sender, publicKey: trusted.publicKey, tenantIds: trusted.tenantIds };
 }
@@ -68,10 +87,15 @@ export const nodeAuth = fp(async (app: FastifyInstance, { db, identity }: { db: 
     done(null, body);
   });
 
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     if (!request.routeOptions.config.nodeAuth) return payload;
+    const admitted = await admitHeaders(db, identity, request).catch((error: unknown) => {
+      // Hang up after the answer: otherwise the server would go on reading the unread body to discard it.
+      reply.header('connection', 'close');
+      throw error;
+    });
     const body = await readBody(payload, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1_048_576);
-    request.peerNode = await authenticate(db, identity, request, body);
+    request.peerNode = await authenticate(db, request, admitted, body);
     return Readable.from(body.length > 0 ? [body] : []);
   });
 });

@@ -42,6 +42,8 @@ export const consentCollectionRoutes: FastifyPluginAsyncZod<{ db: Kysely<Databas
   app.post(
     '/v1/consent/collect',
     {
+      // A person's browser or app calls it; the handler checks the collection token the brand minted for that person.
+      config: { public: 'authenticated by a collection token (Authorization: AccordCollect), checked by the handler' },
       schema: {
         tags: ['consent'],
         summary: 'Record the token holder\'s own consent choices (Authorization: AccordCollect <token>)',

@@ -1,4 +1,4 @@
-/** Public endpoints: liveness, readiness, the node's published identity, and the console placeholder. */
+/** Public endpoints, each saying why: liveness, readiness, the node's published identity, and the console placeholder. */
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -39,7 +39,7 @@ export const systemRoutes: FastifyPluginAsyncZod<SystemRouteDeps> = async (app, 
   app.get(
     '/health',
     {
-      config: { rateLimit: false },
+      config: { rateLimit: false, public: 'liveness probe for the orchestrator; answers only that the process is up' },
       schema: { tags: ['system'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
     },
     async () => ({ status: 'ok' as const }),
@@ -48,7 +48,7 @@ export const systemRoutes: FastifyPluginAsyncZod<SystemRouteDeps> = async (app, 
   app.get(
     '/ready',
     {
-      config: { rateLimit: false },
+      config: { rateLimit: false, public: 'readiness probe for the orchestrator; says up or down per dependency, reasons go to the log' },
       schema: {
         tags: ['system'],
         summary: 'The database and the job queue are reachable',
@@ -70,6 +70,7 @@ export const systemRoutes: FastifyPluginAsyncZod<SystemRouteDeps> = async (app, 
   app.get(
     '/.well-known/accord-node',
     {
+      config: { public: 'peers fetch the node id and public key here before they can pin it' },
       schema: {
         tags: ['system'],
         summary: "This node's identity: peers pin its public key",
@@ -93,5 +94,5 @@ export const systemRoutes: FastifyPluginAsyncZod<SystemRouteDeps> = async (app, 
     }),
   );
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(consolePage(identity.partyName)));
+  app.get('/', { schema: { hide: true }, config: { public: 'a static page linking the docs and the node identity' } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(consolePage(identity.partyName)));
 };

@@ -4,13 +4,15 @@
  * SHA-256 of the body bytes. The receiver accepts it only within a clock window, only once per
  * nonce (the caller stores nonces), and only under a key it pinned for the sending node.
  * Naming the receiver in the signed string stops a request captured on its way to one node from
- * being replayed to another, whose nonce store has never seen it.
+ * being replayed to another, whose nonce store has never seen it. The receiver is also sent in a
+ * header, so that it, the sender and the clock window can be checked before the body is read.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { verify } from '../../crypto/ed25519.ts';
 import { PeerError } from './peer-errors.ts';
 
 export const NODE_HEADER = 'accord-node';
+export const RECIPIENT_HEADER = 'accord-recipient';
 export const TIMESTAMP_HEADER = 'accord-timestamp';
 export const NONCE_HEADER = 'accord-nonce';
 export const SIGNATURE_HEADER = 'accord-signature';
@@ -46,11 +48,12 @@ export function nodeRequestMessage(target: NodeRequestTarget, stamp: NodeRequest
   return new TextEncoder().encode(lines.join('\n'));
 }
 
-/** The four headers a signed request carries. */
+/** The five headers a signed request carries. */
 export function signNodeRequest(sign: (message: Uint8Array) => Uint8Array, target: NodeRequestTarget, now = new Date()): Record<string, string> {
   const stamp = { timestamp: Math.floor(now.getTime() / 1000), nonce: randomBytes(18).toString('base64url') };
   return {
     [NODE_HEADER]: target.sender,
+    [RECIPIENT_HEADER]: target.recipient,
     [TIMESTAMP_HEADER]: String(stamp.timestamp),
     [NONCE_HEADER]: stamp.nonce,
     [SIGNATURE_HEADER]: Buffer.from(sign(nodeRequestMessage(target, stamp))).toString('base64'),
@@ -59,6 +62,8 @@ export function signNodeRequest(sign: (message: Uint8Array) => Uint8Array, targe
 
 export interface PresentedSignature extends NodeRequestStamp {
   readonly sender: string;
+  /** The node the sender says the request is for; the signature binds it. */
+  readonly recipient: string;
   readonly signature: Uint8Array;
 }
 
@@ -69,16 +74,17 @@ export function presentedSignature(headers: Record<string, string | string[] | u
     return typeof found === 'string' ? found : undefined;
   };
   const sender = value(NODE_HEADER);
+  const recipient = value(RECIPIENT_HEADER);
   const timestamp = value(TIMESTAMP_HEADER);
   const nonce = value(NONCE_HEADER);
   const signature = value(SIGNATURE_HEADER);
-  if (!sender || !timestamp || !nonce || !signature) {
-    throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', `a node request carries ${[NODE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER].join(', ')}`);
+  if (!sender || !recipient || !timestamp || !nonce || !signature) {
+    throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', `a node request carries ${[NODE_HEADER, RECIPIENT_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER].join(', ')}`);
   }
-  if (!UUID.test(sender) || !TIMESTAMP.test(timestamp) || !NONCE.test(nonce) || !SIGNATURE.test(signature)) {
+  if (!UUID.test(sender) || !UUID.test(recipient) || !TIMESTAMP.test(timestamp) || !NONCE.test(nonce) || !SIGNATURE.test(signature)) {
     throw new PeerError('ACCORD_ERR_NODE_UNAUTHENTICATED', 'a node request header is malformed');
   }
-  return { sender, timestamp: Number(timestamp), nonce, signature: new Uint8Array(Buffer.from(signature, 'base64')) };
+  return { sender, recipient, timestamp: Number(timestamp), nonce, signature: new Uint8Array(Buffer.from(signature, 'base64')) };
 }
 
 export function checkClockWindow(stamp: NodeRequestStamp, now = new Date()): void {
@@ -88,5 +94,5 @@ export function checkClockWindow(stamp: NodeRequestStamp, now = new Date()): voi
 }
 
 export function verifyNodeRequest(presented: PresentedSignature, target: NodeRequestTarget, publicKey: Uint8Array): boolean {
-  return presented.sender === target.sender && verify(presented.signature, nodeRequestMessage(target, presented), publicKey);
+  return presented.sender === target.sender && presented.recipient === target.recipient && verify(presented.signature, nodeRequestMessage(target, presented), publicKey);
 }

@@ -5,6 +5,7 @@
  * through the consent gate (segment-members-for.ts).
  */
 import { z } from 'zod';
+import { ruleOutOfBounds } from '../rules/rule-out-of-bounds.ts';
 import { SegmentError } from './segment-errors.ts';
 
 export const MAX_RULE_DEPTH = 8;
@@ -98,6 +99,8 @@ export function ruleSize(rule: SegmentRule, depth = 1): { depth: number; conditi
 
 /** Parses and bounds a rule; throws ACCORD_ERR_SEGMENT_RULE saying where it is wrong. */
 export function parseSegmentRule(input: unknown): SegmentRule {
+  const outOfBounds = ruleOutOfBounds(input);
+  if (outOfBounds) throw new SegmentError('ACCORD_ERR_SEGMENT_RULE', outOfBounds);
   const parsed = segmentRuleSchema.safeParse(input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));

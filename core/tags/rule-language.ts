@@ -6,6 +6,7 @@
  * (check-rule-tag.ts). The full language is documented in the README section "Rule tags".
  */
 import { z } from 'zod';
+import { ruleOutOfBounds } from '../rules/rule-out-of-bounds.ts';
 import { TagError } from './tag-errors.ts';
 
 export const MAX_RULE_DEPTH = 8;
@@ -113,7 +114,7 @@ export function childrenOf(c: Condition): Condition[] {
   return [];
 }
 
-/** Depth and size before zod walks the tree, so a hostile nesting costs nothing. */
+/** Levels of all/any/not and conditions before zod walks the tree (whose JSON depth is bounded already). */
 function checkShape(node: unknown, depth: number, count: { n: number }): void {
   if (node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) return node.forEach((child) => checkShape(child, depth, count));
@@ -130,6 +131,8 @@ function checkShape(node: unknown, depth: number, count: { n: number }): void {
 /** The rule as the compiler takes it, or a TAG_RULE_INVALID error that says where it is wrong. */
 export function parseRule(input: unknown, valueType: string, multiValued: boolean): Rule {
   if (input === null || typeof input !== 'object') refuseRule('a rule is a JSON object: { "match": condition } or { "number": measure, "where"?: condition }');
+  const outOfBounds = ruleOutOfBounds(input);
+  if (outOfBounds) refuseRule(outOfBounds);
   const record = input as Record<string, unknown>;
   checkShape(record.match ?? record.where, 1, { n: 1 });
   const parsed = ruleSchema.safeParse(input);

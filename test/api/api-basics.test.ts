@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
-import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
 
-describe.each(storageBackends)('public endpoints on %s', (backend) => {
+describe.each(storageBackends)('system endpoints on %s', (backend) => {
   let t: TestDatabase;
   let api: TestApp;
   beforeAll(async () => {
@@ -46,9 +46,11 @@ describe.each(storageBackends)('public endpoints on %s', (backend) => {
     expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('exposes Prometheus metrics by route', async () => {
+  it('exposes Prometheus metrics by route to a key with metrics:read only', async () => {
     await api.app.inject('/health');
-    const metrics = await api.app.inject('/metrics');
+    expect((await api.app.inject('/metrics')).json()).toMatchObject({ status: 401, code: 'ACCORD_ERR_UNAUTHENTICATED' });
+    const scraper = await api.keyFor('ops', ['metrics:read']);
+    const metrics = await api.app.inject({ url: '/metrics', headers: bearer(scraper.token) });
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.body).toMatch(/accord_http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} \d+/);
     expect(metrics.body).toContain('accord_process_cpu_seconds_total');

@@ -26,7 +26,7 @@ describe.each(storageBackends)('API protection on %s', (backend) => {
 
   beforeAll(async () => {
     t = await openTestDatabase(backend);
-    api = await startTestApp(t, { bodyLimitBytes: 4096 });
+    api = await startTestApp(t, { bodyLimitBytes: 4096 }, (app) => app.get('/test/undeclared', async () => ({ reached: true })));
     brand = await api.keyFor('brand', ['admin']);
     rival = await api.keyFor('rival', ['admin']);
   });
@@ -66,6 +66,15 @@ describe.each(storageBackends)('API protection on %s', (backend) => {
     const response = await post(reader.token, '/v1/peers', newPeer());
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ code: 'ACCORD_ERR_FORBIDDEN', detail: 'this endpoint needs the scope peers:write' });
+  });
+
+  it('takes an admin key on a route that declares neither a scope, node signatures nor why it is public', async () => {
+    const anonymous = await api.app.inject({ url: '/test/undeclared' });
+    expect(anonymous.json()).toMatchObject({ status: 401, code: 'ACCORD_ERR_UNAUTHENTICATED' });
+    const reader = await api.keyFor('brand', ['peers:read']);
+    const scoped = await api.app.inject({ url: '/test/undeclared', headers: bearer(reader.token) });
+    expect(scoped.json()).toMatchObject({ status: 403, code: 'ACCORD_ERR_FORBIDDEN', detail: 'this endpoint needs the scope admin' });
+    expect((await api.app.inject({ url: '/test/undeclared', headers: bearer(brand.token) })).json()).toEqual({ reached: true });
   });
 
   it("answers another tenant's peer, record and job with the same 404 as a missing one", async () => {

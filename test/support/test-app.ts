@@ -15,7 +15,8 @@ export interface TestApp {
   keyFor(slug: string, scopes: Scope[]): Promise<{ id: string; token: string; tenantId: string }>;
 }
 
-export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> = {}): Promise<TestApp> {
+/** `extraRoutes` adds test-only routes before the app is ready. */
+export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> = {}, extraRoutes?: (app: FastifyInstance) => void): Promise<TestApp> {
   const masterKey = new Uint8Array(32).fill(3);
   const identity = await loadOrCreateNodeIdentity(t.db, masterKey, 'Test brand');
   const app = await buildApp({
@@ -29,6 +30,7 @@ export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> 
     logLevel: 'silent',
     ...overrides,
   });
+  extraRoutes?.(app);
   await app.ready();
   return {
     app,
