@@ -214,8 +214,8 @@ class WorkerPool {
       const call: Call = { output: new Uint8Array(answers * ELEMENT_BYTES), remaining: 0, firstInvalid: null, failure: null, resolve, reject };
       for (let first = 0, batch = 0; first < count; first += perBatch, batch++) {
         const last = Math.min(count, first + perBatch);
-        // slice() copies, so the caller's buffer is never detached by the transfer.
-        const batchInput = input.slice(first * ELEMENT_BYTES, last * ELEMENT_BYTES);
+        // A copy (Buffer#slice would be a view), so the caller's buffer is never detached by the transfer.
+        const batchInput = new Uint8Array(input.subarray(first * ELEMENT_BYTES, last * ELEMENT_BYTES));
         const outputAt = (op === 'sum' ? batch : first) * ELEMENT_BYTES;
         this.queue.push({ call, firstElement: first, outputAt, message: { id: this.nextTaskId++, op, input: batchInput, key, dst } });
         call.remaining++;

@@ -49,8 +49,8 @@ export class HostileClient {
     const response = await signedRequest(this.brand.node.identity, { nodeId: this.partner.node.identity.nodeId, baseUrl: this.partner.node.url }, method, path, body);
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (response.headers.get('content-type')?.startsWith('application/octet-stream')) return { status: response.status, code: undefined, body: bytes as T };
-    const parsed = bytes.length > 0 ? (JSON.parse(new TextDecoder().decode(bytes)) as T & { code?: string }) : (undefined as T & { code?: string });
-    return { status: response.status, code: parsed?.code, body: parsed };
+    const parsed = bytes.length > 0 ? (JSON.parse(new TextDecoder().decode(bytes)) as T & { code?: string }) : undefined;
+    return { status: response.status, code: parsed?.code, body: parsed as T };
   }
 
   /** Starts the run with whatever sizes the attacker declares, and waits until the server's set is ready. */
@@ -112,7 +112,7 @@ export class HostileClient {
 
   /** Finishes as a client that skipped its own guard: it tells the server nothing was released. */
   finish(): Promise<Answer<ServerRunView>> {
-    return this.ask<ServerRunView>('POST', `${this.run}/finish`, { released: null });
+    return this.ask<ServerRunView>('POST', `${this.run}/finish`, { decision: null });
   }
 
   close(): void {

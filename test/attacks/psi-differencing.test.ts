@@ -1,10 +1,15 @@
 /**
  * Differencing: the brand runs a count-only collaboration on its people S, then on S plus one person
  * p, and subtracts. The brand holds user0..199, the partner user100..299, all consenting except that
- * p (user150) enters the brand's input only for the second run.
+ * p (user150) enters the brand's input only for the second run (consent decides who is in the input,
+ * as a segment would). Under the landed defaults (no noise) the two releases were the exact counts
+ * 99 and 100; now both are noisy, drawn and charged by the partner, mirrored in the brand's ledger,
+ * and the release rule gives any output at most e^ε more often with p than without.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../core/db/tenant-scope.ts';
+import { parseGuardPolicy } from '../../core/guard/guard-policy.ts';
+import { largestRatio, releaseHistogram } from './release-ratio.ts';
 import { storageBackends } from '../support/test-database.ts';
 import { approvedCollaboration, connectPsiNodes, emailsOf, runEnded, seedMembers, startPsiNode, startRun, stopPsiNodes, type PsiTestNode } from '../api/psi-fixtures.ts';
 
@@ -36,7 +41,14 @@ describe.each(storageBackends)('differencing two count-only runs under the defau
       expect(run.result!.decision).toMatchObject({ released: true, noise: { epsilon: expect.any(Number) } });
     }
     const spent = (n: PsiTestNode) => withTenant(n.node.t.db, n.node.tenantId, async (trx) => (await trx.selectFrom('guard_decisions').select('epsilon_micros').where('collaboration_id', '=', collaborationId).execute()).reduce((sum, row) => sum + Number(row.epsilon_micros), 0));
-    expect(await spent(partner)).toBeGreaterThan(0);
+    expect(await spent(partner)).toBe(2_000_000);
     expect(await spent(brand)).toBe(await spent(partner));
+    // What the partner's release rule makes of 99 and of 100 under these terms (ε 1, one type, minimum 50).
+    const policy = parseGuardPolicy({ minOverlap: 50 });
+    const without = releaseHistogram({ total: 99, sensitivity: 1 }, policy, 1_000_000, 5, 50_000);
+    const withP = releaseHistogram({ total: 100, sensitivity: 1 }, policy, 1_000_000, 6, 50_000);
+    const ratio = largestRatio(without, withP, 1_000);
+    expect(ratio).toBeLessThanOrEqual(Math.E * 1.1);
+    expect(ratio).toBeGreaterThan(1.5);
   });
 });
