@@ -11,23 +11,25 @@ import { withTenant } from '../../core/db/tenant-scope.ts';
 import { parseGuardPolicy } from '../../core/guard/guard-policy.ts';
 import { largestRatio, releaseHistogram } from './release-ratio.ts';
 import { storageBackends } from '../support/test-database.ts';
-import { approvedCollaboration, connectPsiNodes, emailsOf, runEnded, seedMembers, startPsiNode, startRun, stopPsiNodes, type PsiTestNode } from '../api/psi-fixtures.ts';
+import { approvedCollaboration, connectPsiNodes, emailsOf, runEnded, seedMembers, startPsiNode, startRun, stopPsiNodes, withdrawConsent, type PsiPair, type PsiTestNode } from '../api/psi-fixtures.ts';
 
 const P = 'user150@example.com';
 
 describe.each(storageBackends)('differencing two count-only runs under the default terms on %s', (backend) => {
   let brand: PsiTestNode;
   let partner: PsiTestNode;
+  let pair: PsiPair;
   let collaborationId: string;
+  const countOnly = { outputs: { matchedToBrand: false, matchedToPartner: false }, idTypes: ['email'], minOverlap: 50 };
 
   beforeAll(async () => {
     brand = await startPsiNode(backend, 'Brand');
     partner = await startPsiNode(backend, 'Ocean Engine');
-    const pair = await connectPsiNodes(brand, partner);
+    pair = await connectPsiNodes(brand, partner);
     await seedMembers(brand, emailsOf(0, 200).map((email) => ({ email })), ({ email }) => email !== P);
     await seedMembers(partner, emailsOf(100, 300).map((email) => ({ email })));
     // Nothing about noise or exact counts: whatever the defaults are.
-    collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: false, matchedToPartner: false }, idTypes: ['email'], minOverlap: 50 });
+    collaborationId = await approvedCollaboration(pair, countOnly);
   });
 
   afterAll(() => stopPsiNodes(brand, partner));
@@ -50,5 +52,22 @@ describe.each(storageBackends)('differencing two count-only runs under the defau
     const ratio = largestRatio(without, withP, 1_000);
     expect(ratio).toBeLessThanOrEqual(Math.E * 1.1);
     expect(ratio).toBeGreaterThan(1.5);
+  });
+
+  it('exact counts need every party to opt in; then a count within the minimum overlap of an earlier one is withheld', async () => {
+    // The terms offer exact counts and the brand opts in; the partner approves without saying so.
+    const partly = await approvedCollaboration(pair, { ...countOnly, exactCounts: true, partnerConstraints: () => ({ exactCounts: undefined }) });
+    expect((await brand.node.call('GET', `/v1/collaborations/${partly}`)).body.effectiveTerms.noise).toEqual({ epsilonPerRun: 1, totalEpsilon: 10 });
+    const exact = await approvedCollaboration(pair, { ...countOnly, exactCounts: true });
+    expect((await brand.node.call('GET', `/v1/collaborations/${exact}`)).body.effectiveTerms.noise).toBeNull();
+
+    // S with p (the first test added p), then S: exact 100, then 99 withheld, which the partner decided.
+    const first = await runEnded(brand, await startRun(brand, exact));
+    expect(first.result!.decision).toEqual({ released: true, total: 100, byIdType: null, cells: null, noise: null });
+    await withdrawConsent(brand, [P]);
+    const second = await runEnded(brand, await startRun(brand, exact));
+    expect(second.result!.decision).toEqual({ released: false, reason: 'too-close-to-earlier-count' });
+    const withheld = await withTenant(partner.node.t.db, partner.node.tenantId, (trx) => trx.selectFrom('guard_decisions').select(['outcome', 'reason', 'details']).where('run_id', '=', second.id).where('stage', '=', 'counts').executeTakeFirstOrThrow());
+    expect(withheld).toEqual({ outcome: 'withheld', reason: 'too-close-to-earlier-count', details: { minOverlap: 50 } });
   });
 });
