@@ -16,7 +16,7 @@ export function termsSummary(fetched: FetchedCollaboration): string[] {
     `outputs       overlap count; matched members to the brand: ${yesNo(effective.outputs.matchedToBrand)}; to the partner: ${yesNo(effective.outputs.matchedToPartner)}`,
     `guard         min overlap ${effective.minOverlap}, min cell ${effective.minCellSize}, ${effective.noise ? `noise ε ${effective.noise.epsilonPerRun}/run of ${effective.noise.totalEpsilon}` : 'exact counts (every party opted in)'}, ${effective.maxRunsPerDay} runs a day, ${effective.runBudget} in all`,
     `inputs        at least ${effective.minInputSize} per identifier type, up to ${effective.maxSetSize}, arriving within ${effective.declaredSizeTolerance * 100}% below what was declared`,
-    ...(terms.exactCounts && !effective.exactCounts ? ['exact counts  offered by the terms; approving without --constraints {"exactCounts": true} keeps the noise'] : []),
+    ...(terms.exactCounts ? ['exact counts  offered by the terms, for when every party approves with the constraint {"exactCounts": true}; one that does not keeps the noise'] : []),
     `expires       ${effective.expiresAt}`,
   ];
 }
