@@ -35,11 +35,11 @@ async function personSubjects(node: DemoNode): Promise<string[]> {
 }
 
 /** What a collaboration's counts were released under, from the brand's own guard ledger (which mirrors the partner's). */
-async function guarantees(brand: DemoNode, collaborationId: string, idTypes: number, drawnBy: string): Promise<string> {
+async function guarantees(brand: DemoNode, collaborationId: string, drawnBy: string): Promise<string> {
   const { noise } = (await brand.call<Collaboration>('GET', `/v1/collaborations/${collaborationId}`)).effectiveTerms;
   if (!noise) return 'exact counts (every party opted in)';
   const spent = (await inDemoTenant(brand, (trx) => guardTally(trx, collaborationId))).epsilonMicrosSpent / MICROS_PER_EPSILON;
-  return `discrete Laplace noise drawn by ${drawnBy}, ε ${noise.epsilonPerRun} per run over ${idTypes} identifier type(s); privacy budget ε ${spent} of ${noise.totalEpsilon} spent, ${noise.totalEpsilon - spent} left`;
+  return `discrete Laplace noise drawn by ${drawnBy}, ε ${noise.epsilonPerRun} per run; privacy budget ε ${spent} of ${noise.totalEpsilon} spent, ${noise.totalEpsilon - spent} left`;
 }
 
 async function brandConsents(brand: DemoNode, recipient: string, say: (line: string) => void): Promise<void> {
@@ -122,7 +122,7 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
   const decision = count.run.result!.decision;
   const sent = count.run.result!.input;
   say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${Number(decision.total).toLocaleString('en')} people` : `withheld (${String(decision.reason)})`}, counted and released by the partner; brand sent ${sent.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
-  say(`  guarantees: ${await guarantees(brand, sizing, Object.keys(sent).length, 'the partner')}`);
+  say(`  guarantees: ${await guarantees(brand, sizing, 'the partner')}`);
 
   const retargeting = await collaborate(brand, partner, 'Retargeting audience', true);
   say('collaboration "Retargeting audience": matched members to the brand, unbalanced (the partner blinds its base once per key epoch)');
@@ -130,5 +130,5 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
   say(`matched audience in ${audience.seconds.toFixed(1)} s: ${audience.run.result!.membersStored.toLocaleString('en')} brand members stored for activation (${audience.run.result!.decision.released ? 'released by the guard' : 'withheld by the guard'})`);
   const again = await runPsi(brand, retargeting, 'unbalanced');
   say(`the same audience again in ${again.seconds.toFixed(1)} s from the partner's cached blinded set: ${again.run.result!.membersStored.toLocaleString('en')} members`);
-  say(`  guarantees: members released exactly (the terms give them to the brand); their count with ${await guarantees(brand, retargeting, Object.keys(again.run.result!.input).length, 'the brand')}`);
+  say(`  guarantees: members released exactly (the terms give them to the brand); their count with ${await guarantees(brand, retargeting, 'the brand')}`);
 }

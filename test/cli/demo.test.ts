@@ -34,7 +34,7 @@ describe('accord demo', () => {
     const overlap = /overlap count in [\d.]+ s: ([\d,]+) people, counted and released by the partner/.exec(result.stdout);
     expect(overlap).not.toBeNull();
     expect(Math.abs(Number(overlap![1]!.replaceAll(',', '')) - 520)).toBeLessThanOrEqual(30);
-    expect(result.stdout).toContain('guarantees: discrete Laplace noise drawn by the partner, ε 1 per run over 2 identifier type(s); privacy budget ε 1 of 10 spent, 9 left');
+    expect(result.stdout).toContain('guarantees: discrete Laplace noise drawn by the partner, ε 1 per run; privacy budget ε 1 of 10 spent, 9 left');
     expect(result.stdout).toMatch(/matched audience in [\d.]+ s: 520 brand members stored for activation \(released by the guard\)/);
     expect(result.stdout).toMatch(/the same audience again in [\d.]+ s from the partner's cached blinded set: 520 members/);
     expect(result.stdout).toContain('privacy budget ε 2 of 10 spent, 8 left');

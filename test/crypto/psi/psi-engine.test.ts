@@ -39,6 +39,10 @@ describe.each(PSI_SUITES)('PSI engine, %s', (suite) => {
     expect(toHex(baX)).toBe(toHex(abX));
     expect(input).toHaveLength(300 * 32);
     expect(aX).toHaveLength(300 * 32);
+    // A Buffer too (what a database driver hands back): Buffer#slice is a view, and transferring it would empty the caller's copy.
+    const buffer = Buffer.concat([aX]);
+    expect(toHex(await engine.reblind(buffer, b))).toBe(toHex(baX));
+    expect(toHex(buffer)).toBe(toHex(aX));
   });
 
   it('rejects the whole call with the first invalid element’s index, across batches', async () => {
