@@ -4,8 +4,9 @@
  * a party without a node runs its side of PSI from a file. The file is normalised and digested here
  * (core/psi/file-input.ts); only blinded elements leave this machine, in signed frames, over the
  * node-to-node protocol (core/psi/psi-client.ts) against the brand node, which serves it as it
- * serves any party's node. The result is shown as the collaboration's terms allow (psi-release.ts),
- * and the matched rows are written to --output only when the terms release members to this party.
+ * serves any party's node. The count is shown as the collaboration's terms allow (psi-release.ts):
+ * computed here when the terms release members to this party, and then the matched rows are written
+ * to --output; released by the brand node, which computes it, when they release only the count.
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -24,7 +25,8 @@ import { explainRefusal, fetchCollaboration, requireRunnable, type FetchedCollab
 import { writeMatchedRows } from './psi-matched-output.ts';
 import { openPartySession, partyOptions } from './psi-party.ts';
 import { psiProgressBar } from './psi-progress.ts';
-import { releaseToParty, type PartyRelease } from './psi-release.ts';
+import { releaseLine, releaseToParty } from './psi-release.ts';
+import type { GuardDecision } from '../core/guard/release-counts.ts';
 import type { FinishRunBody } from '../core/psi/psi-protocol.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -150,21 +152,18 @@ export async function psiJoinCommand(args: string[]): Promise<void> {
   console.log(inputReport(values.input, input));
   const idTypes = runTypes(fetched, input);
 
-  // This party's release comes first; the server is told only what it allows (psi-release.ts).
-  let release = { released: false, minOverlap: fetched.effective.minOverlap } as PartyRelease;
+  // Members to this party: its own release comes first, and the server is told only what it allows.
+  // Count only: the server counts and releases, and this party prints what it released.
+  let decision: GuardDecision | undefined;
   const { runId, result } = await runAgainstServer(fetched, session, input, idTypes, workers, progress, async (outcome) => {
-    const byIdType = Object.fromEntries(Object.entries(outcome.byIdType).map(([type, n]) => [type, n.matched]));
-    const total = outcome.matched ? outcome.matched.size : Object.values(byIdType).reduce((sum, n) => sum + n, 0);
-    release = releaseToParty(fetched.effective, byIdType, total);
-    return { released: release.released ? { total: release.total, byIdType: release.byIdType } : null };
+    decision = outcome.serverRelease ?? releaseToParty(fetched.effective, outcome.matched!);
+    return { decision: outcome.serverRelease ? null : decision };
   });
-  if (!release.released) {
-    console.log(`run ${runId}: the overlap is below the collaboration's minimum of ${release.minOverlap}; nothing is released`);
+  console.log(releaseLine(runId, decision!, fetched.effective, result.serverRelease ? 'the brand node' : 'this party'));
+  if (!decision!.released) {
     if (values.output) console.log(`no rows written to ${values.output}`);
     return;
   }
-  const breakdown = release.byIdType ? ` (${Object.entries(release.byIdType).map(([type, n]) => `${type} ${n}`).join(', ')})` : '';
-  console.log(`run ${runId}: matched ${release.total}${breakdown}`);
   if (!values.output) return;
   if (!learnsMembers(fetched.effective.outputs, fetched.self.role) || !result.matched) {
     console.log(`no rows written to ${values.output}: the terms release only the overlap count to this party`);

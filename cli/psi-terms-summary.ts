@@ -14,7 +14,9 @@ export function termsSummary(fetched: FetchedCollaboration): string[] {
     `purpose       ${terms.purpose} for ${terms.recipients.join(', ') || 'no named recipient'}`,
     `matches on    ${effective.idTypes.join(', ')} (suite ${effective.suite})`,
     `outputs       overlap count; matched members to the brand: ${yesNo(effective.outputs.matchedToBrand)}; to the partner: ${yesNo(effective.outputs.matchedToPartner)}`,
-    `guard         min overlap ${effective.minOverlap}, min cell ${effective.minCellSize}, ${effective.noise ? `noise ε ${effective.noise.epsilonPerRun}/run of ${effective.noise.totalEpsilon}` : 'no noise'}, ${effective.maxRunsPerDay} runs a day, ${effective.runBudget} in all, sets up to ${effective.maxSetSize}`,
+    `guard         min overlap ${effective.minOverlap}, min cell ${effective.minCellSize}, ${effective.noise ? `noise ε ${effective.noise.epsilonPerRun}/run of ${effective.noise.totalEpsilon}` : 'exact counts (every party opted in)'}, ${effective.maxRunsPerDay} runs a day, ${effective.runBudget} in all`,
+    `inputs        at least ${effective.minInputSize} per identifier type, up to ${effective.maxSetSize}, arriving within ${effective.declaredSizeTolerance * 100}% below what was declared`,
+    ...(terms.exactCounts ? ['exact counts  offered by the terms, for when every party approves with the constraint {"exactCounts": true}; one that does not keeps the noise'] : []),
     `expires       ${effective.expiresAt}`,
   ];
 }

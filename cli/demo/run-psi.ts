@@ -4,9 +4,13 @@
  * them. The brand's members grant separate consent to matching with this partner (85% of them);
  * the partner's users are matched under its platform terms (an opt-out basis, which PIPL allows it
  * because nothing identifying leaves its node). Both sign a collaboration; the brand runs an overlap
- * count, then a matched audience, and prints the guarded reports and the time each took.
+ * count (which the partner counts and releases with the default noise), then a matched audience, and
+ * prints the guarded reports, the guarantees they ran under (noise, ε spent, budget left) and the
+ * time each took.
  */
 import { withTenant } from '../../core/db/tenant-scope.ts';
+import { guardTally } from '../../core/guard/guard-ledger.ts';
+import { MICROS_PER_EPSILON } from '../../core/guard/guard-policy.ts';
 import { DEFAULT_TENANT } from '../../api/start-node.ts';
 import { findTenant } from '../../core/tenancy/tenants.ts';
 import type { DemoNode } from './demo-node.ts';
@@ -16,14 +20,26 @@ const PURPOSE = 'audience.matching';
 const OVERLAP_SHARE = 0.3;
 const BRAND_CONSENT_SHARE = 0.85;
 
-type Collaboration = { id: string; status: string };
+type Collaboration = { id: string; status: string; effectiveTerms: { noise: { epsilonPerRun: number; totalEpsilon: number } | null } };
 type Run = { id: string; status: string; mode: string; error: string | null; result: { decision: Record<string, unknown>; membersStored: number; input: Record<string, number>; timingsMs: Record<string, number>; bytes: { sent: number; received: number } } | null };
 
 const partnerPhone = (i: number) => `1390${String(1_000_000 + i).slice(-7)}`;
 
-async function personSubjects(node: DemoNode): Promise<string[]> {
+async function inDemoTenant<T>(node: DemoNode, work: Parameters<typeof withTenant<T>>[2]): Promise<T> {
   const tenant = await findTenant(node.node.database.db, DEFAULT_TENANT);
-  return withTenant(node.node.database.db, tenant!.id, async (trx) => (await trx.selectFrom('persons').select('id').where('merged_into', 'is', null).orderBy('id').execute()).map((row) => `person:${row.id}`));
+  return withTenant(node.node.database.db, tenant!.id, work);
+}
+
+async function personSubjects(node: DemoNode): Promise<string[]> {
+  return inDemoTenant(node, async (trx) => (await trx.selectFrom('persons').select('id').where('merged_into', 'is', null).orderBy('id').execute()).map((row) => `person:${row.id}`));
+}
+
+/** What a collaboration's counts were released under, from the brand's own guard ledger (which mirrors the partner's). */
+async function guarantees(brand: DemoNode, collaborationId: string, drawnBy: string): Promise<string> {
+  const { noise } = (await brand.call<Collaboration>('GET', `/v1/collaborations/${collaborationId}`)).effectiveTerms;
+  if (!noise) return 'exact counts (every party opted in)';
+  const spent = (await inDemoTenant(brand, (trx) => guardTally(trx, collaborationId))).epsilonMicrosSpent / MICROS_PER_EPSILON;
+  return `discrete Laplace noise drawn by ${drawnBy}, ε ${noise.epsilonPerRun} per run; privacy budget ε ${spent} of ${noise.totalEpsilon} spent, ${noise.totalEpsilon - spent} left`;
 }
 
 async function brandConsents(brand: DemoNode, recipient: string, say: (line: string) => void): Promise<void> {
@@ -104,7 +120,9 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
   say(`collaboration "Audience sizing": count only, phone then email, minimum overlap 100 (the partner tightened it to 200) — approved by both`);
   const count = await runPsi(brand, sizing, 'balanced');
   const decision = count.run.result!.decision;
-  say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${Number(decision.total).toLocaleString('en')} people (by type: ${JSON.stringify(decision.byIdType)})` : `withheld (${String(decision.reason)})`}; brand sent ${count.run.result!.input.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
+  const sent = count.run.result!.input;
+  say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${Number(decision.total).toLocaleString('en')} people` : `withheld (${String(decision.reason)})`}, counted and released by the partner; brand sent ${sent.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
+  say(`  guarantees: ${await guarantees(brand, sizing, 'the partner')}`);
 
   const retargeting = await collaborate(brand, partner, 'Retargeting audience', true);
   say('collaboration "Retargeting audience": matched members to the brand, unbalanced (the partner blinds its base once per key epoch)');
@@ -112,4 +130,5 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
   say(`matched audience in ${audience.seconds.toFixed(1)} s: ${audience.run.result!.membersStored.toLocaleString('en')} brand members stored for activation (${audience.run.result!.decision.released ? 'released by the guard' : 'withheld by the guard'})`);
   const again = await runPsi(brand, retargeting, 'unbalanced');
   say(`the same audience again in ${again.seconds.toFixed(1)} s from the partner's cached blinded set: ${again.run.result!.membersStored.toLocaleString('en')} members`);
+  say(`  guarantees: members released exactly (the terms give them to the brand); their count with ${await guarantees(brand, retargeting, 'the brand')}`);
 }

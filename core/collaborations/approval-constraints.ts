@@ -1,12 +1,14 @@
 /**
  * What a party adds when it approves: its own rules, which may only make the terms stricter (higher
- * minimums, lower budgets and caps, less noise budget, an earlier expiry, fewer identifier types and
- * outputs). The effective terms are the strictest of the terms and every party's rules, so no party
- * is ever held to less than it signed for.
+ * minimums, lower budgets, caps and tolerance, less noise budget, an earlier expiry, fewer identifier
+ * types and outputs). The effective terms are the strictest of the terms and every party's rules, so
+ * no party is ever held to less than it signed for. Exact counts are the one opt-in: terms that offer
+ * them (exactCounts, noise null) release counts without noise only when every party's approval says
+ * exactCounts too; a party that says nothing keeps the default noise.
  */
 import { z } from 'zod';
 import { CollaborationError } from './collaboration-errors.ts';
-import { idType, isoInstant, noise, tagEnrichment, type CollaborationTerms } from './collaboration-terms.ts';
+import { idType, isoInstant, noise, tagEnrichment, TERM_DEFAULTS, type CollaborationTerms } from './collaboration-terms.ts';
 
 export const approvalConstraintsSchema = z
   .object({
@@ -16,6 +18,9 @@ export const approvalConstraintsSchema = z
     maxRunsPerDay: z.number().int().min(1).max(10_000).optional(),
     maxSetSize: z.number().int().min(1).max(1_000_000_000).optional(),
     noise: noise.optional(),
+    exactCounts: z.literal(true).optional(),
+    minInputSize: z.number().int().min(1).max(1_000_000_000).optional(),
+    declaredSizeTolerance: z.number().min(0).max(0.5).optional(),
     expiresAt: isoInstant.optional(),
     idTypes: z.array(idType).min(1).max(6).optional(),
     outputs: z
@@ -32,19 +37,22 @@ export type EffectiveTerms = CollaborationTerms;
 
 function loosened(terms: CollaborationTerms, c: ApprovalConstraints): string[] {
   const problems: string[] = [];
-  const atLeast = (field: 'minOverlap' | 'minCellSize') => {
+  const atLeast = (field: 'minOverlap' | 'minCellSize' | 'minInputSize') => {
     const value = c[field];
     if (value !== undefined && value < terms[field]) problems.push(`${field} ${value} is below the terms' ${terms[field]}`);
   };
-  const atMost = (field: 'runBudget' | 'maxRunsPerDay' | 'maxSetSize') => {
+  const atMost = (field: 'runBudget' | 'maxRunsPerDay' | 'maxSetSize' | 'declaredSizeTolerance') => {
     const value = c[field];
     if (value !== undefined && value > terms[field]) problems.push(`${field} ${value} is above the terms' ${terms[field]}`);
   };
   atLeast('minOverlap');
   atLeast('minCellSize');
+  atLeast('minInputSize');
   atMost('runBudget');
   atMost('maxRunsPerDay');
   atMost('maxSetSize');
+  atMost('declaredSizeTolerance');
+  if (c.exactCounts && !terms.exactCounts) problems.push('exactCounts: the terms do not offer exact counts');
   if (c.noise && terms.noise && (c.noise.epsilonPerRun > terms.noise.epsilonPerRun || c.noise.totalEpsilon > terms.noise.totalEpsilon)) {
     problems.push("noise may only lower the terms' epsilons");
   }
@@ -86,6 +94,8 @@ function tighten(terms: EffectiveTerms, c: ApprovalConstraints): EffectiveTerms 
     ...terms,
     minOverlap: Math.max(terms.minOverlap, c.minOverlap ?? 0),
     minCellSize: Math.max(terms.minCellSize, c.minCellSize ?? 0),
+    minInputSize: Math.max(terms.minInputSize, c.minInputSize ?? 0),
+    declaredSizeTolerance: Math.min(terms.declaredSizeTolerance, c.declaredSizeTolerance ?? Infinity),
     runBudget: Math.min(terms.runBudget, c.runBudget ?? Infinity),
     maxRunsPerDay: Math.min(terms.maxRunsPerDay, c.maxRunsPerDay ?? Infinity),
     maxSetSize: Math.min(terms.maxSetSize, c.maxSetSize ?? Infinity),
@@ -103,5 +113,7 @@ function tighten(terms: EffectiveTerms, c: ApprovalConstraints): EffectiveTerms 
 }
 
 export function effectiveTerms(terms: CollaborationTerms, constraints: readonly ApprovalConstraints[]): EffectiveTerms {
-  return constraints.reduce(tighten, terms);
+  const { exactCounts, ...tightened } = constraints.reduce(tighten, terms);
+  if (exactCounts && tightened.noise === null && constraints.every((c) => c.exactCounts === true)) return { ...tightened, exactCounts };
+  return { ...tightened, noise: tightened.noise ?? TERM_DEFAULTS.noise };
 }

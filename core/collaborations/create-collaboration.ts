@@ -12,7 +12,7 @@ import { checkConsentScope } from './check-consent-scope.ts';
 import { checkParties } from './check-parties.ts';
 import { CollaborationError } from './collaboration-errors.ts';
 import { insertCollaboration, loadCollaboration, type Collaboration } from './collaboration-store.ts';
-import { collaborationTermsSchema, idType, noise, partyRoles, psiSuites, tagEnrichment, TERM_DEFAULTS, termsHash, type CollaborationTerms } from './collaboration-terms.ts';
+import { collaborationTermsSchema, defaultMinInputSize, idType, noise, partyRoles, psiSuites, tagEnrichment, TERM_DEFAULTS, termsHash, type CollaborationTerms } from './collaboration-terms.ts';
 
 export const collaborationProposalSchema = z
   .object({
@@ -28,7 +28,11 @@ export const collaborationProposalSchema = z
     suite: z.enum(psiSuites).default(TERM_DEFAULTS.suite),
     minOverlap: z.number().int().min(1).max(1_000_000_000).default(TERM_DEFAULTS.minOverlap),
     minCellSize: z.number().int().min(1).max(1_000_000_000).default(TERM_DEFAULTS.minCellSize),
-    noise: noise.nullable().default(TERM_DEFAULTS.noise),
+    /** Left out: the default noise, unless exactCounts asks for none. */
+    noise: noise.nullable().optional(),
+    exactCounts: z.literal(true).optional(),
+    minInputSize: z.number().int().min(1).max(1_000_000_000).optional(),
+    declaredSizeTolerance: z.number().min(0).max(0.5).default(TERM_DEFAULTS.declaredSizeTolerance),
     runBudget: z.number().int().min(1).max(1_000_000).default(TERM_DEFAULTS.runBudget),
     maxRunsPerDay: z.number().int().min(1).max(10_000).default(TERM_DEFAULTS.maxRunsPerDay),
     maxSetSize: z.number().int().min(1).max(1_000_000_000).default(TERM_DEFAULTS.maxSetSize),
@@ -57,11 +61,16 @@ export function parseTerms(candidate: unknown): CollaborationTerms {
 
 export async function createCollaboration(trx: TenantTransaction, identity: NodeIdentity, proposal: CollaborationProposal, actor: string, now = new Date()): Promise<Collaboration> {
   const keys = await partyKeys(trx, proposal, identity);
+  const { exactCounts, ...proposed } = proposal;
   const terms = parseTerms({
-    ...proposal,
+    ...proposed,
+    // Only an explicit opt-in is written: the terms hash what they say, and silence means noise.
+    ...(exactCounts ? { exactCounts } : {}),
     id: randomUUID(),
     parties: proposal.parties.map((party) => ({ ...party, publicKey: Buffer.from(keys.get(party.nodeId)!).toString('base64') })),
     outputs: { overlapCount: true, ...proposal.outputs },
+    noise: proposal.noise !== undefined ? proposal.noise : exactCounts ? null : TERM_DEFAULTS.noise,
+    minInputSize: proposal.minInputSize ?? defaultMinInputSize(proposal.minOverlap),
     expiresAt: new Date(proposal.expiresAt).toISOString(),
   });
   if (Date.parse(terms.expiresAt) <= now.getTime()) throw new CollaborationError('ACCORD_ERR_COLLABORATION_TERMS', 'expiresAt must be in the future');

@@ -1,8 +1,11 @@
 /**
- * Whether a run may start (pure): input sizes as the parties declared them, and the collaboration's
- * run and privacy budgets as the ledger tallies them. Declared sizes are what the other party's
- * checks rely on, so an input may never exceed its declaration (checkDeclaredSize, no tolerance:
- * a party knows its set's size before it declares it).
+ * Whether a run may start and go on (pure): input sizes as the parties declared them, then as they
+ * arrive, and the collaboration's run and privacy budgets as the ledger tallies them. Declared sizes
+ * are what the other party's checks rely on, so an input may never exceed its declaration
+ * (checkDeclaredSize, no tolerance: a party knows its set's size before it declares it), and a
+ * complete input must hold at least the policy's minimum and nearly what was declared
+ * (checkArrivedInput): a client that declares 10,000 and sends one element is refused before any
+ * comparison. Padding with random elements passes these checks; that is why counts carry noise.
  */
 import { AccordError } from '../errors.ts';
 import { GuardError } from './guard-errors.ts';
@@ -38,6 +41,31 @@ export function checkDeclaredSize(declared: number, actual: number, who: 'own' |
   if (!Number.isSafeInteger(actual) || actual < 0) throw new AccordError('ACCORD_ERR_INVALID_INPUT', `actual ${who} size must be a non-negative integer, got ${actual}`);
   if (actual > declared) {
     throw new GuardError('ACCORD_ERR_GUARD_SIZE_MISMATCH', `the ${who} set has ${actual} entries but ${declared} were declared`, { who, declared, actual });
+  }
+}
+
+/** A declared size the policy could never accept once the set arrives. */
+export function checkDeclaredInput(declared: number, policy: Pick<GuardPolicy, 'minInputSize'>, what: string): void {
+  if (!Number.isSafeInteger(declared) || declared < policy.minInputSize) {
+    throw new GuardError('ACCORD_ERR_GUARD_INPUT_TOO_SMALL', `${what} is declared with ${declared} entries; at least ${policy.minInputSize} are needed`, { declared, minInputSize: policy.minInputSize });
+  }
+}
+
+/**
+ * Once an input set has arrived whole: `distinct` of its `arrived` elements differ, and no element
+ * may repeat (a repeated element would count one match several times); it holds at least the
+ * minimum, and no less than its declared size minus the tolerance.
+ */
+export function checkArrivedInput(declared: number, arrived: number, distinct: number, policy: Pick<GuardPolicy, 'minInputSize' | 'declaredSizeTolerance'>, what: string): void {
+  checkSize(declared, `declared size of ${what}`);
+  if (distinct !== arrived) throw new GuardError('ACCORD_ERR_GUARD_DUPLICATE_INPUT', `${what} repeats ${arrived - distinct} of its ${arrived} elements`, { arrived, distinct });
+  checkDeclaredSize(declared, arrived, 'peer');
+  if (arrived < policy.minInputSize) {
+    throw new GuardError('ACCORD_ERR_GUARD_INPUT_TOO_SMALL', `${what} has ${arrived} entries; at least ${policy.minInputSize} are needed`, { arrived, minInputSize: policy.minInputSize });
+  }
+  const floor = Math.ceil(declared * (1 - policy.declaredSizeTolerance));
+  if (arrived < floor) {
+    throw new GuardError('ACCORD_ERR_GUARD_SIZE_MISMATCH', `${what} has ${arrived} entries but ${declared} were declared (at least ${floor} must arrive)`, { declared, arrived, tolerance: policy.declaredSizeTolerance });
   }
 }
 

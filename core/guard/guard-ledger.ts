@@ -98,7 +98,7 @@ export async function guardDecisionsOf(trx: TenantTransaction, collaborationId: 
 }
 
 /**
- * Records a refusal (a GuardError from admitRun or checkDeclaredSize). admitRun throws rather than
+ * Records a refusal (a GuardError from admitRun or the input checks). admitRun throws rather than
  * writes, because a throw rolls back the caller's transaction; the caller records the refusal in
  * the transaction that marks its run failed, so the ledger keeps it.
  */
@@ -107,12 +107,14 @@ export async function recordGuardRefusal(trx: TenantTransaction, collaborationId
   await appendGuardEntry(trx, {
     collaborationId,
     runId,
-    stage: error.code === 'ACCORD_ERR_GUARD_SIZE_MISMATCH' ? 'input' : 'admit',
+    stage: inputRefusals.has(error.code) ? 'input' : 'admit',
     outcome: 'refused',
     reason: error.code,
     details: { detail: error.message, ...error.extensions },
   });
 }
+
+const inputRefusals = new Set<GuardError['code']>(['ACCORD_ERR_GUARD_SIZE_MISMATCH', 'ACCORD_ERR_GUARD_INPUT_TOO_SMALL', 'ACCORD_ERR_GUARD_DUPLICATE_INPUT']);
 
 const ledger = (trx: TenantTransaction, collaborationId: string) => trx.selectFrom('guard_decisions').selectAll().where('collaboration_id', '=', collaborationId);
 

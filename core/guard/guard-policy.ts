@@ -20,6 +20,10 @@ export interface GuardPolicy {
   readonly maxSetSize: number;
   /** Cap on larger / smaller declared set: a tiny set against a huge one is a membership probe. */
   readonly maxSizeRatio: number;
+  /** The fewest distinct elements of one identifier type the other party's set may hold, counted as they arrive. */
+  readonly minInputSize: number;
+  /** How far below its declared size a set may arrive (0.05: 5%); above it, never. */
+  readonly declaredSizeTolerance: number;
 }
 
 export const MICROS_PER_EPSILON = 1_000_000;
@@ -40,10 +44,14 @@ export const guardPolicySchema = z
     runBudget: count.default(1000),
     maxSetSize: count.max(Number.MAX_SAFE_INTEGER).default(100_000_000),
     maxSizeRatio: z.number().min(1).default(100),
+    minInputSize: count.optional(),
+    declaredSizeTolerance: z.number().min(0).max(0.5).default(0.05),
   })
-  .strict();
+  .strict()
+  // An input ten times the minimum overlap, unless the party says otherwise.
+  .transform((policy) => ({ ...policy, minInputSize: policy.minInputSize ?? 10 * policy.minOverlap }));
 
-/** Reads a party's policy; fields left out take the defaults (minimum overlap 100). */
+/** Reads a party's policy; fields left out take the defaults (minimum overlap 100, inputs of at least 1,000). */
 export function parseGuardPolicy(input: unknown): GuardPolicy {
   return guardPolicySchema.parse(input ?? {});
 }
@@ -61,6 +69,8 @@ export function strictestPolicy(first: GuardPolicy, ...others: readonly GuardPol
       runBudget: Math.min(a.runBudget, b.runBudget),
       maxSetSize: Math.min(a.maxSetSize, b.maxSetSize),
       maxSizeRatio: Math.min(a.maxSizeRatio, b.maxSizeRatio),
+      minInputSize: Math.max(a.minInputSize, b.minInputSize),
+      declaredSizeTolerance: Math.min(a.declaredSizeTolerance, b.declaredSizeTolerance),
     }),
     first,
   );

@@ -1,10 +1,12 @@
 /**
  * The client side of a PSI run (psi-protocol.ts), over any transport: a node's job talks to the
  * partner node over signed HTTP, `accord psi join` does the same from a file. Resumable: what the
- * server already holds (its view) decides where each stream picks up, and the client's blinded set
- * is deterministic for its key, so a resumed run sends what the interrupted one would have.
- * Identifier types run in priority order; once the client may learn members, a person matched on
- * one type is left out of the later ones.
+ * server already holds (its view) decides where each stream picks up, and everything the client
+ * sends is deterministic for its key (its sets, and the returned server set, sorted), so a resumed
+ * run sends what the interrupted one would have. The client sends every identifier type's set in
+ * full first; then, when it may learn members, it matches and attributes each person to the first
+ * type in priority order it matched on, and its guard releases the count; when it may learn only the
+ * count, it returns the server's set re-blinded and is told the count the server's guard released.
  */
 import { randomBytes } from 'node:crypto';
 import { decodePsiFrame, encodePsiFrame, type PsiFrameIdType, type PsiFrameSuite } from '../../crypto/psi/frame.ts';
@@ -12,6 +14,7 @@ import { TruncatedSet, matchIndices, truncate } from '../../crypto/psi/compare.t
 import type { PsiEngine, PsiKey } from '../../crypto/psi/psi-engine.ts';
 import { ELEMENT_BYTES, psiDomainSeparationTag, type PsiSuite } from '../../crypto/psi/suites.ts';
 import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
+import type { GuardDecision } from '../guard/release-counts.ts';
 import type { PsiInputSet } from './psi-input.ts';
 import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
 import { elementsPerFrame, FRAME_ELEMENTS } from './psi-run-frames.ts';
@@ -53,8 +56,10 @@ export interface PsiClientRun {
   /** What each side may learn, from the client's own reading of the terms: a server claiming otherwise is refused. */
   readonly expect: { readonly clientLearnsMembers: boolean; readonly serverLearnsMembers: boolean };
   /**
-   * The client's own release, before the server hears anything: its guard decides what leaves, it
-   * stores what it may keep, and it returns what the server is told (never a raw count).
+   * The client's own release. When it may learn members, this runs before the server hears anything:
+   * its guard decides what leaves, it stores what it may keep, and it returns what the server is told
+   * (never a raw count). When it may learn only the count, this runs after the server released it
+   * (`result.serverRelease`), to record that release; the server is told nothing then.
    */
   readonly release: (result: PsiClientResult) => Promise<FinishRunBody>;
 }
@@ -68,12 +73,14 @@ export interface PsiClientProgress {
 
 export interface PsiClientResult {
   readonly view: ServerRunView;
-  /** Per identifier type: elements sent and matched. */
-  readonly byIdType: Record<string, { input: number; matched: number }>;
-  /** Matched people (input person ids) with the type they matched on; undefined when only the count may be learnt. */
+  /** Per identifier type run: the elements sent. */
+  readonly sent: Record<string, number>;
+  /** Matched people (input person ids) with the first type in priority order they matched on; undefined when only the count may be learnt. */
   readonly matched: Map<number, string> | undefined;
   /** PSI with payload: what each matched person's payload opened to (JSON bytes). */
   readonly payloads: Map<number, Uint8Array>;
+  /** When only the count may be learnt: what the server's guard released of it, the only count the client hears. */
+  readonly serverRelease: GuardDecision | undefined;
   /** Milliseconds per phase, summed over identifier types: waiting for the server's set, blinding, sending, fetching and re-blinding, matching, returning. */
   readonly timings: Record<'prepare' | 'blind' | 'send' | 'fetch' | 'match' | 'return' | 'finish', number>;
 }
@@ -88,19 +95,18 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     timings[phase] += Math.round(now - mark);
     mark = now;
   };
-  // Every type is declared at the number of people: in count-only runs each type is sent aligned
-  // by person (see alignByPerson), so that is what each type holds at most.
-  const people = new Set(run.idTypes.flatMap((type) => [...(run.inputs.get(type)?.personIds ?? [])])).size;
-  const declared = Object.fromEntries(run.idTypes.map((type) => [type, Math.max(people, run.inputs.get(type)?.personIds.length ?? 0)]));
-  let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes: [...run.idTypes], declared, mode: run.mode ?? 'balanced' });
-  // The first type's blinding depends on nothing the server says: it runs while the server prepares.
-  const aligned = run.expect.clientLearnsMembers ? undefined : alignByPerson(run.inputs, run.idTypes);
-  const firstType = run.idTypes[0]!;
-  const firstInput = aligned ? aligned.sets.get(firstType)! : withoutMatched(run.inputs.get(firstType), undefined);
-  const firstBlinded = run.engine.hashAndBlind(firstInput.digests, psiDomainSeparationTag(run.suite, run.collaborationId, firstType), run.key);
-  firstBlinded.catch(() => undefined);
+  // Types with no element are left out; in count-only runs each type is sent aligned by person.
+  const idTypes = run.idTypes.filter((type) => (run.inputs.get(type)?.personIds.length ?? 0) > 0);
+  if (idTypes.length === 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'no input to match on any identifier type of the run');
+  const sets = run.expect.clientLearnsMembers ? new Map(idTypes.map((type) => [type, run.inputs.get(type)!])) : alignByPerson(run.inputs, idTypes);
+  // Declared as sent: the server refuses a set that arrives larger, or smaller beyond the terms' tolerance.
+  const declared = Object.fromEntries(idTypes.map((type) => [type, sets.get(type)!.personIds.length]));
+  let view = await run.transport.start({ runId: run.runId, collaborationId: run.collaborationId, idTypes, declared, mode: run.mode ?? 'balanced' });
+  // The blinding depends on nothing the server says: it runs while the server prepares.
+  const blinding = new Map(idTypes.map((type) => [type, run.engine.hashAndBlind(sets.get(type)!.digests, psiDomainSeparationTag(run.suite, run.collaborationId, type), run.key)]));
+  for (const pending of blinding.values()) pending.catch(() => undefined);
   while (view.status === 'preparing') {
-    run.onProgress?.({ idType: run.idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
+    run.onProgress?.({ idType: idTypes[0]!, phase: 'waiting', done: 0, total: 0 });
     await sleep(run.pollMs ?? 250);
     view = await run.transport.view();
   }
@@ -109,96 +115,108 @@ export async function runPsiClient(run: PsiClientRun): Promise<PsiClientResult> 
     throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', 'the server reads the terms differently: who learns the matched members does not agree with ours');
   }
   lap('prepare');
+  const sent = Object.fromEntries(idTypes.map((type) => [type, sets.get(type)!.personIds.length]));
+  if (view.status === 'finished' && view.release) {
+    // A retry after the server already released the count: only the recording is left to do.
+    const result = { view, sent, matched: undefined, payloads: new Map(), serverRelease: view.release, timings };
+    await run.release(result);
+    return result;
+  }
   const header = { collaboration_id: run.collaborationId, id: run.runId, suite: run.suite };
+  const progress = (idType: string) => (phase: PsiClientProgress['phase'], done: number, total: number) => run.onProgress?.({ idType, phase, done, total });
+  const send = async (idType: string, stream: ClientSendStream, packed: Uint8Array, from: number, phase: PsiClientProgress['phase']) => {
+    const elementBytes = elementBytesOf(stream);
+    const frames = Math.max(1, Math.ceil(packed.length / elementBytes / FRAME_ELEMENTS));
+    for (let seq = from; seq < frames; seq++) {
+      const body = packed.subarray(seq * FRAME_ELEMENTS * elementBytes, (seq + 1) * FRAME_ELEMENTS * elementBytes);
+      await run.transport.send(idType, stream, encodePsiFrame(frameHeader(header, idType, stream, seq, seq === frames - 1), body, run.sign));
+      progress(idType)(phase, seq + 1, frames);
+    }
+  };
+
+  // Every type's set goes first, whole: the server serves nothing to compare with before.
+  const order = new Map<string, Uint32Array>();
+  for (const idType of idTypes) {
+    const blinded = await blinding.get(idType)!;
+    // Sorted when the client may learn members (resumable, unlinkable); in person order when aligned.
+    const { sorted, order: sentOrder } = run.expect.clientLearnsMembers ? sortElements(blinded, ELEMENT_BYTES) : { sorted: blinded, order: Uint32Array.from(sets.get(idType)!.personIds, (_, i) => i) };
+    order.set(idType, sentOrder);
+    lap('blind');
+    if (!view.types[idType]!.clientComplete) await send(idType, 'client-blinded', sorted, view.types[idType]!.clientFramesReceived, 'sending');
+    lap('send');
+  }
+
   const matched = view.clientLearnsMembers ? new Map<number, string>() : undefined;
-  const countedPositions = aligned ? new Uint8Array(aligned.people) : undefined;
-  const byIdType: PsiClientResult['byIdType'] = {};
   const payloads = new Map<number, Uint8Array>();
   const context = { collaborationId: run.collaborationId, runId: view.tagContext };
-
-  for (const idType of run.idTypes) {
-    const input = idType === firstType ? firstInput : aligned ? aligned.sets.get(idType)! : withoutMatched(run.inputs.get(idType), matched);
-    const blinded = idType === firstType ? await firstBlinded : await run.engine.hashAndBlind(input.digests, psiDomainSeparationTag(run.suite, run.collaborationId, idType), run.key);
-    // Sorted when the client may learn members (resumable, unlinkable); in person order when aligned.
-    const { sorted, order } = aligned ? { sorted: blinded, order: Uint32Array.from(input.personIds, (_, i) => i) } : sortElements(blinded, ELEMENT_BYTES);
-    const count = order.length;
-    lap('blind');
-    const frames = Math.max(1, Math.ceil(count / FRAME_ELEMENTS));
-    const progress = (phase: PsiClientProgress['phase'], done: number, total: number) => run.onProgress?.({ idType, phase, done, total });
-
-    for (let seq = view.types[idType]!.clientFramesReceived; seq < frames && !view.types[idType]!.clientComplete; seq++) {
-      const body = sorted.subarray(seq * FRAME_ELEMENTS * ELEMENT_BYTES, (seq + 1) * FRAME_ELEMENTS * ELEMENT_BYTES);
-      await run.transport.send(idType, 'client-blinded', encodePsiFrame(frameHeader(header, idType, 'client-blinded', seq, seq === frames - 1), body, run.sign));
-      progress('sending', seq + 1, frames);
+  view = await run.transport.view();
+  for (const idType of idTypes) {
+    const input = sets.get(idType)!;
+    const fetched = (stream: ClientFetchStream, transform: (body: Uint8Array) => Promise<Uint8Array> = async (body) => body) => fetchStream(run, idType, stream, transform, progress(idType));
+    if (!matched) {
+      // Count only: the server's set back, re-blinded, in the server's order when it may learn its
+      // matched people and in sorted order otherwise, with the sum that proves it whole.
+      const serverDouble = await fetched('server-blinded', (body) => run.engine.reblind(body, run.key));
+      const w = await fetched('server-sum');
+      lap('fetch');
+      const returned = view.serverLearnsMembers ? serverDouble : sortElements(serverDouble, ELEMENT_BYTES).sorted;
+      const types = view.types[idType]!;
+      if (!types.returnChecked) {
+        await send(idType, 'server-double-full', returned, types.serverDoubleReceived, 'returning');
+        await send(idType, 'server-double-sum', w.length === 0 ? w : await run.engine.reblind(w, run.key), 0, 'returning');
+      }
+      lap('return');
+      progress(idType)('done', 1, 1);
+      continue;
     }
-
-    lap('send');
     let hits: Uint32Array;
     let serverDouble: Uint8Array | undefined;
     const opened = new Map<number, Uint8Array>();
     if (view.mode === 'balanced') {
-      serverDouble = await fetchStream(run, idType, 'server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES), progress);
-      const clientDouble = await fetchStream(run, idType, 'client-double', async (body) => body, progress);
-      checkReturned(clientDouble.length / COMPARE_BYTES, count, idType);
+      serverDouble = await fetched('server-blinded', async (body) => truncate(await run.engine.reblind(body, run.key), ELEMENT_BYTES));
+      const clientDouble = await fetched('client-double');
+      checkReturned(clientDouble.length / COMPARE_BYTES, input.personIds.length, idType);
       lap('fetch');
       hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
     } else {
       // OPRF: unblind H(c)^ab to H(c)^b, then look its tags up in what the server published.
-      const unblinded = await fetchStream(run, idType, 'client-double-full', (body) => run.engine.unblind(body, run.key), progress);
-      checkReturned(unblinded.length / ELEMENT_BYTES, count, idType);
+      const unblinded = await fetched('client-double-full', (body) => run.engine.unblind(body, run.key));
+      checkReturned(unblinded.length / ELEMENT_BYTES, input.personIds.length, idType);
       if (view.mode === 'unbalanced') {
-        const set = await fetchStream(run, idType, 'server-gcs', async (body) => body, progress);
+        const set = await fetched('server-gcs');
         lap('fetch');
         hits = membershipMatches(unblinded, context, set, run.maxServerSize);
       } else {
-        const entries = await fetchStream(run, idType, 'server-payload', async (body) => body, progress);
+        const entries = await fetched('server-payload');
         lap('fetch');
         const found = openPayloads(unblinded, context, entries);
         for (const { index, payload } of found) opened.set(index, payload);
         hits = Uint32Array.from(found, (f) => f.index);
       }
     }
-    let matchedHere = hits.length;
-    if (countedPositions) {
-      // The server returned every type in one secret order: a position hit on an earlier type is the same person.
-      matchedHere = 0;
-      for (const position of hits) {
-        if (countedPositions[position]) continue;
-        countedPositions[position] = 1;
-        matchedHere++;
-      }
+    for (const index of hits) {
+      const person = input.personIds[order.get(idType)![index]!]!;
+      if (matched.has(person)) continue;
+      matched.set(person, idType);
+      const payload = opened.get(index);
+      if (payload) payloads.set(person, payload);
     }
-    if (matched) {
-      matchedHere = 0;
-      for (const index of hits) {
-        const person = input.personIds[order[index]!]!;
-        if (matched.has(person)) continue;
-        matched.set(person, idType);
-        const payload = opened.get(index);
-        if (payload) payloads.set(person, payload);
-        matchedHere++;
-      }
-    }
-    // The input size before people matched on earlier types were left out: the smaller figure would tell the overlap.
-    byIdType[idType] = { input: run.inputs.get(idType)?.personIds.length ?? 0, matched: matchedHere };
     lap('match');
-
-    if (view.serverLearnsMembers && serverDouble) {
-      const total = Math.max(1, Math.ceil(serverDouble.length / COMPARE_BYTES / FRAME_ELEMENTS));
-      view = await run.transport.view();
-      for (let seq = view.types[idType]!.serverDoubleReceived; seq < total; seq++) {
-        const body = serverDouble.subarray(seq * FRAME_ELEMENTS * COMPARE_BYTES, (seq + 1) * FRAME_ELEMENTS * COMPARE_BYTES);
-        await run.transport.send(idType, 'server-double', encodePsiFrame(frameHeader(header, idType, 'server-double', seq, seq === total - 1), body, run.sign));
-        progress('returning', seq + 1, total);
-      }
-    }
+    if (view.serverLearnsMembers && serverDouble) await send(idType, 'server-double', serverDouble, view.types[idType]!.serverDoubleReceived, 'returning');
     lap('return');
-    progress('done', 1, 1);
+    progress(idType)('done', 1, 1);
   }
-  const result = { view, byIdType, matched, payloads, timings };
-  const report = await run.release(result);
-  await run.transport.finish(report);
+  if (matched) {
+    const result = { view, sent, matched, payloads, serverRelease: undefined, timings };
+    await run.transport.finish(await run.release(result));
+    lap('finish');
+    return result;
+  }
+  view = await run.transport.finish({ decision: null });
+  if (!view.release) throw new PsiRunError('ACCORD_ERR_PSI_PEER_FAILED', 'the server finished the run without saying what its guard released');
   lap('finish');
+  const result = { view, sent, matched, payloads, serverRelease: view.release, timings };
+  await run.release(result);
   return result;
 }
 
@@ -207,12 +225,13 @@ function checkReturned(returned: number, sent: number, idType: string): void {
 }
 
 /**
- * Count only, several identifier types: every type's set lists the same people in the same order,
- * with a random digest (which matches nothing) where a person has no identifier of that type, so
- * the server's single secret order keeps positions aligned and the client counts each person once.
- * The server learns which of the client's blinded elements belong together, not who they are.
+ * Count only: every type's set lists the same people in the same order, with a random digest
+ * (which matches nothing) where a person has no identifier of that type, so the server can count
+ * each person once however many types they matched on. The server learns which of the client's
+ * blinded elements belong together and which type combination matched at each position, not who
+ * they are; the client learns nothing per position.
  */
-function alignByPerson(inputs: ReadonlyMap<string, PsiInputSet>, idTypes: readonly string[]): { people: number; sets: Map<string, PsiInputSet> } {
+function alignByPerson(inputs: ReadonlyMap<string, PsiInputSet>, idTypes: readonly string[]): Map<string, PsiInputSet> {
   const people = [...new Set(idTypes.flatMap((type) => [...(inputs.get(type)?.personIds ?? [])]))].sort((a, b) => a - b);
   const position = new Map(people.map((person, i) => [person, i]));
   const sets = new Map<string, PsiInputSet>();
@@ -228,17 +247,7 @@ function alignByPerson(inputs: ReadonlyMap<string, PsiInputSet>, idTypes: readon
     }
     sets.set(idType, { idType, personIds: Float64Array.from(people), digests });
   }
-  return { people: people.length, sets };
-}
-
-function withoutMatched(input: PsiInputSet | undefined, matched: Map<number, string> | undefined): PsiInputSet {
-  if (!input) throw new RangeError('no input for an identifier type of the run');
-  if (!matched || matched.size === 0) return input;
-  const keep: number[] = [];
-  for (let i = 0; i < input.personIds.length; i++) if (!matched.has(input.personIds[i]!)) keep.push(i);
-  const digests = new Uint8Array(keep.length * ELEMENT_BYTES);
-  keep.forEach((from, to) => digests.set(input.digests.subarray(from * ELEMENT_BYTES, (from + 1) * ELEMENT_BYTES), to * ELEMENT_BYTES));
-  return { idType: input.idType, personIds: Float64Array.from(keep, (i) => input.personIds[i]!), digests };
+  return sets;
 }
 
 async function fetchStream(

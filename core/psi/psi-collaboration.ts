@@ -63,6 +63,8 @@ export async function loadPsiCollaboration(trx: TenantTransaction, selfNodeId: s
       maxRunsPerDay: terms.maxRunsPerDay,
       runBudget: terms.runBudget,
       maxSetSize: terms.maxSetSize,
+      minInputSize: terms.minInputSize,
+      declaredSizeTolerance: terms.declaredSizeTolerance,
     }),
     self,
     parties,

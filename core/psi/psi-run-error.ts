@@ -8,6 +8,7 @@ export const psiRunErrorCodes = {
   ACCORD_ERR_PSI_RUN_NOT_READY: 'The PSI run is not at this step yet',
   ACCORD_ERR_PSI_RUN_CLOSED: 'The PSI run has ended',
   ACCORD_ERR_PSI_PEER_FAILED: 'The other party refused or failed the run',
+  ACCORD_ERR_PSI_RETURN_REFUSED: "The returned set is not the server's set blinded once more, whole and each element once",
 } as const;
 
 export type PsiRunErrorCode = keyof typeof psiRunErrorCodes;

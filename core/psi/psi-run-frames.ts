@@ -9,7 +9,7 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 export type PsiStream =
   /** client: its own elements blinded once, in sent (sorted) order; server: never. */
   | 'client-blinded'
-  /** server: the client's elements blinded twice, 12-byte truncations. */
+  /** server: the client's elements blinded twice, 12-byte truncations, in the client's order. */
   | 'client-double'
   /** server: its own elements blinded once, sorted. */
   | 'server-blinded'
@@ -25,8 +25,14 @@ export type PsiStream =
   | 'server-gcs'
   /** server, payload: tag ‖ sealed tag values per element. */
   | 'server-payload'
-  /** server, count only: the one secret order every type's doubly blinded set is returned in (u32 indices). */
-  | 'permutation';
+  /** server, where it counts: W = (Σ H(s)^b)^r, one element (none for an empty set). */
+  | 'server-sum'
+  /** server, where it counts: its secret r, sealed like the run key. */
+  | 'sum-key'
+  /** server, where it counts: H(s)^ba whole as the client returned it. */
+  | 'server-double-full'
+  /** server, where it counts: V = W^a as the client returned it. */
+  | 'server-double-sum';
 
 export const FRAME_ELEMENTS = 65_536;
 const MAX_FRAME_BODY_BYTES = 16 * 1024 * 1024;

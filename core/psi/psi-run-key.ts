@@ -9,19 +9,20 @@ import { deriveKey } from '../../crypto/derive-key.ts';
 import type { PsiEngine, PsiKey } from '../../crypto/psi/psi-engine.ts';
 import { open, seal } from '../../crypto/seal.ts';
 
-const contextOf = (tenantId: string, runId: string) => new TextEncoder().encode(`accord/psi/run-key/v1\0${tenantId}\0${runId}`);
+/** `purpose` names a run's other secret scalars (the count-only sum key of a type), so none can stand in for another. */
+const contextOf = (tenantId: string, runId: string, purpose?: string) => new TextEncoder().encode(`accord/psi/run-key/v1\0${tenantId}\0${runId}${purpose === undefined ? '' : `\0${purpose}`}`);
 
-export function sealRunKey(masterKey: Uint8Array, engine: PsiEngine, key: PsiKey, tenantId: string, runId: string): Uint8Array {
+export function sealRunKey(masterKey: Uint8Array, engine: PsiEngine, key: PsiKey, tenantId: string, runId: string, purpose?: string): Uint8Array {
   const bytes = engine.exportKey(key);
   try {
-    return seal(deriveKey(masterKey, 'accord/psi/run-keys/v1'), bytes, contextOf(tenantId, runId));
+    return seal(deriveKey(masterKey, 'accord/psi/run-keys/v1'), bytes, contextOf(tenantId, runId, purpose));
   } finally {
     bytes.fill(0);
   }
 }
 
-export function openRunKey(masterKey: Uint8Array, engine: PsiEngine, sealed: Uint8Array, tenantId: string, runId: string): PsiKey {
-  const bytes = open(deriveKey(masterKey, 'accord/psi/run-keys/v1'), sealed, contextOf(tenantId, runId));
+export function openRunKey(masterKey: Uint8Array, engine: PsiEngine, sealed: Uint8Array, tenantId: string, runId: string, purpose?: string): PsiKey {
+  const bytes = open(deriveKey(masterKey, 'accord/psi/run-keys/v1'), sealed, contextOf(tenantId, runId, purpose));
   try {
     return engine.importKey(bytes);
   } finally {

@@ -6,27 +6,28 @@
  */
 import { sql } from 'kysely';
 import { decodePsiFrame, encodePsiFrame, type PsiFrameIdType, type PsiFrameSuite } from '../../crypto/psi/frame.ts';
-import { TruncatedSet, matchIndices, truncate } from '../../crypto/psi/compare.ts';
+import { TruncatedSet, truncate } from '../../crypto/psi/compare.ts';
 import { ELEMENT_BYTES, psiDomainSeparationTag, type PsiSuite } from '../../crypto/psi/suites.ts';
 import { recordProcessing } from '../audit/processing-records.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
-import { checkDeclaredSize } from '../guard/admission-rules.ts';
+import { checkArrivedInput, checkDeclaredInput, checkDeclaredSize } from '../guard/admission-rules.ts';
 import { admitRun } from '../guard/admit-run.ts';
-import { releaseCounts } from '../guard/release-counts.ts';
+import { recordPeerRelease } from '../guard/record-peer-release.ts';
+import { releaseCounts, type GuardDecision } from '../guard/release-counts.ts';
 import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { candidateCount, collectPsiInput } from './psi-input.ts';
 import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './psi-collaboration.ts';
 import type { PsiNode } from './psi-node.ts';
-import { COMPARE_BYTES, type ClientFetchStream, type ClientSendStream, type FinishRunBody, type ServerRunView, type StartRunBody } from './psi-protocol.ts';
+import type { ClientFetchStream, ClientSendStream, FinishRunBody, ServerRunView, StartRunBody } from './psi-protocol.ts';
 import { openRunKey, sealRunKey } from './psi-run-key.ts';
-import { FRAME_ELEMENTS, type PsiStream, appendFrame, deleteRunFrames, frameCount, loadFrame, loadStream, packPersons, storeFrames, unpackPersons } from './psi-run-frames.ts';
+import { FRAME_ELEMENTS, type PsiStream, appendFrame, deleteRunFrames, frameCount, loadFrame, loadStream, packPersons, storeFrames } from './psi-run-frames.ts';
 import { findRun, requireRun, type PsiRun } from './psi-runs.ts';
 import { PsiRunError } from './psi-run-error.ts';
 import { elementBytesOf, frameHeader, frameKindOf } from './psi-frames.ts';
 import { sortElements } from './sort-elements.ts';
-import { shufflePacked } from '../../crypto/psi/shuffle.ts';
 import { requireRunnableCollaboration } from '../collaborations/require-runnable-collaboration.ts';
+import { checkReturnedSet, countReturned, firstPerPerson, matchedServerPersons, publishSetSum } from './server-count.ts';
 import { blindWithEpoch, currentEpoch } from './key-epochs.ts';
 import { membershipSet, PAYLOAD_ENTRY_BYTES, payloadEntries } from './oprf-sets.ts';
 import { tagPayloads } from './tag-payloads.ts';
@@ -62,6 +63,10 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   if (mode === 'unbalanced' && !learnsMembers(collaboration.outputs, client.role)) {
     throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'unbalanced runs need terms that give the client its matched members; a count-only client runs balanced');
   }
+  if (!learnsMembers(collaboration.outputs, client.role) && collaboration.suite !== 'ristretto255') {
+    throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `a client that may learn only the count needs the ristretto255 suite: the server checks the set it returns by a group sum, which X25519 cannot compute; the collaboration uses ${collaboration.suite}`);
+  }
+  for (const type of ordered) checkDeclaredInput(body.declared[type] ?? 0, collaboration.policy, `the ${type} set`);
   const peerDeclared = ordered.reduce((sum, type) => sum + (body.declared[type] ?? 0), 0);
   const ownDeclared = await candidateCount(trx, collaboration.serverSegmentId);
   await admitRun(trx, collaboration.id, body.runId, collaboration.policy, { own: ownDeclared, peer: peerDeclared });
@@ -112,7 +117,8 @@ export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, ru
   let reused = 0;
   try {
     for (const idType of run.id_types) {
-      const set = input.sets.get(idType)!;
+      // Where this node counts, one element per person and type bounds what one person moves.
+      const set = countedHere(run) ? firstPerPerson(input.sets.get(idType)!) : input.sets.get(idType)!;
       if (run.mode === 'unbalanced') {
         const cached = await blindWithEpoch(trx, node.masterKey, engine, epoch!, collaboration.id, idType, set.digests);
         reused += cached.reused;
@@ -128,6 +134,7 @@ export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, ru
       const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
       await storeFrames(trx, runId, idType, 'server-blinded', sorted, ELEMENT_BYTES);
       await storeFrames(trx, runId, idType, 'server-persons', packPersons(Float64Array.from(order, (i) => set.personIds[i]!)), 8);
+      if (countedHere(run)) await publishSetSum(trx, node.masterKey, engine, runId, idType, sorted);
     }
     await trx
       .updateTable('psi_runs')
@@ -153,13 +160,12 @@ function checkIdType(run: PsiRun, idType: string): void {
   if (!run.id_types.includes(idType)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `run ${run.id} does not match on ${idType}`);
 }
 
-/** Step 2, client → server: one frame of the client's set, or of H(s)^ba when the server may learn members. */
+/** Steps 2 and 3, client → server: a frame of the client's set, of a returned server set, or the returned set's sum. */
 export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientSendStream, bytes: Uint8Array): Promise<ServerRunView> {
   const run = await openRun(trx, runId, peer);
   checkIdType(run, idType);
-  const oprf = run.mode !== 'balanced';
-  const target = stream === 'server-double' ? 'server-double' : oprf ? 'client-double-full' : 'client-double';
-  if (stream === 'server-double' && !run.server_learns_members) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', 'this collaboration does not release matched members to this node');
+  if (!sendStreamsOf(run).includes(stream)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `this run takes no ${stream} stream (${describeRun(run)})`);
+  const target = stream === 'client-blinded' ? clientDoubleStream(run) : stream;
   const sequence = await frameCount(trx, runId, idType, target);
   const { header, body } = decodePsiFrame(bytes, {
     publicKey: peer.publicKey,
@@ -170,38 +176,44 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
     idType: idType as PsiFrameIdType,
     suite: run.suite as PsiFrameSuite,
     elementBytes: elementBytesOf(stream),
-    maxCount: FRAME_ELEMENTS,
+    maxCount: stream === 'server-double-sum' ? 1 : FRAME_ELEMENTS,
   });
+  const progress = progressOf(run, idType);
+  const engine = await node.engines.engine(run.suite as PsiSuite);
   if (stream === 'client-blinded') {
-    if (progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client set for ${idType} is already complete`);
-    // A set larger than declared is refused: the guard's size and asymmetry checks ran on the declaration.
-    const declaredPeer = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
-    checkDeclaredSize(Math.max(1, declaredPeer), (await streamElements(trx, run.id, clientDoubleStream(run))) + header.count, 'peer');
-    const engine = await node.engines.engine(run.suite as PsiSuite);
+    if (progress.clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client set for ${idType} is already complete`);
+    // Counted as it arrives, per type: never more than declared.
+    const declared = run.declared.peer?.[idType] ?? 0;
+    checkDeclaredSize(declared, (await streamElements(trx, runId, target, idType)) + header.count, 'peer');
     const key = openRunKey(node.masterKey, engine, run.key_sealed!, trx.tenantId, runId);
     try {
       const doubled = await engine.reblind(body, key);
       // The OPRF modes hand H(c)^ab back whole: the client unblinds it to H(c)^b.
-      await appendFrame(trx, runId, idType, target, sequence, oprf ? doubled : truncate(doubled, ELEMENT_BYTES));
+      await appendFrame(trx, runId, idType, target, sequence, run.mode === 'balanced' ? truncate(doubled, ELEMENT_BYTES) : doubled);
     } finally {
       key.destroy();
     }
     if (header.last) {
-      const progress = progressOf(run, idType);
-      if (!run.client_learns_members) {
-        // Count only: hand the doubly blinded set back in a secret order unrelated to the client's.
-        const size = elementBytesOf(target);
-        await storeFrames(trx, runId, idType, target, await permuteForRun(trx, runId, await loadStream(trx, runId, idType, target), size), size);
-      }
+      const whole = await loadStream(trx, runId, idType, target);
+      const arrived = whole.length / elementBytesOf(target);
+      const distinct = TruncatedSet.from(run.mode === 'balanced' ? whole : truncate(whole, ELEMENT_BYTES)).size;
+      const { policy } = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
+      checkArrivedInput(declared, arrived, distinct, policy, `the ${idType} set`);
       await setProgress(trx, run, idType, { ...progress, clientComplete: true });
     }
+  } else if (stream === 'server-double-sum') {
+    if (!progress.serverDoubleComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the returned ${idType} set is not complete`);
+    await checkReturnedSet(trx, node.masterKey, engine, run, idType, body);
+    await appendFrame(trx, runId, idType, target, sequence, body);
+    await setProgress(trx, run, idType, { ...progress, returnChecked: true });
   } else {
-    // H(s)^ba comes back once, and never longer than the server's own set.
-    const progress = progressOf(run, idType);
+    // The server's set comes back once, and never longer than it is.
     if (progress.serverDoubleComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the returned server set for ${idType} is already complete`);
-    const own = (await streamElements(trx, runId, 'server-persons', idType));
-    const returned = (await streamElements(trx, runId, 'server-double', idType)) + header.count;
-    if (returned > own) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `${returned} elements returned for a server set of ${own} (${idType})`);
+    const own = await streamElements(trx, runId, 'server-persons', idType);
+    const returned = (await streamElements(trx, runId, target, idType)) + header.count;
+    if (returned > own || (header.last && returned < own && stream === 'server-double-full')) {
+      throw new PsiRunError(stream === 'server-double-full' ? 'ACCORD_ERR_PSI_RETURN_REFUSED' : 'ACCORD_ERR_PSI_RUN_INVALID', `${returned} elements returned for a server set of ${own} (${idType})`);
+    }
     await appendFrame(trx, runId, idType, target, sequence, body);
     if (header.last) await setProgress(trx, run, idType, { ...progress, serverDoubleComplete: true });
   }
@@ -209,50 +221,48 @@ export async function receiveClientFrame(trx: TenantTransaction, node: PsiNode, 
   return serverRunView(trx, await requireRun(trx, runId));
 }
 
-/** Step 2, client ← server: one signed frame of the server's blinded set or of the client's doubly blinded one. */
+/** Steps 2 and 3, client ← server: one signed frame of the server's set (or its sum), or of the comparison the client may make. */
 export async function serveFrame(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, idType: string, stream: ClientFetchStream, seq: number): Promise<Uint8Array> {
   const run = await openRun(trx, runId, peer);
   checkIdType(run, idType);
-  if (stream !== clientDoubleStream(run) && stream !== serverSetStream(run)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `a ${run.mode} run has no ${stream} stream`);
-  if (stream === clientDoubleStream(run) && !progressOf(run, idType).clientComplete) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the client set for ${idType} is not complete`);
+  if (!fetchStreamsOf(run).includes(stream)) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `this run serves no ${stream} stream (${describeRun(run)})`);
+  // Nothing the client could compare with is served until every type's set has arrived whole.
+  if (comparisonStreams.includes(stream)) {
+    const incomplete = run.id_types.filter((type) => !progressOf(run, type).clientComplete);
+    if (incomplete.length > 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the client set for ${incomplete.join(', ')} is not complete`);
+  }
   const total = await frameCount(trx, runId, idType, stream);
   const body = await loadFrame(trx, runId, idType, stream, seq);
   if (!body) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `there is no frame ${seq} of ${stream}`);
   return encodePsiFrame(frameHeader(run, idType, stream, seq, seq === total - 1), body, (message) => node.identity.sign(message));
 }
 
-/** Step 3: the server's own view (when it may learn members), the guard's release, the record, erasure. */
+/**
+ * Step 4: where this node counts, it checks that every returned set passed, counts and releases the
+ * count through its own guard (the client is told that release only); where the client counted, the
+ * client's release is recorded as the client's. Then the members this node may learn, the record,
+ * erasure. Asking again after the run finished answers with the same view.
+ */
 export async function finishServerRun(trx: TenantTransaction, node: PsiNode, peer: PeerNode, runId: string, report: FinishRunBody): Promise<ServerRunView> {
+  const finished = await findRun(trx, runId);
+  if (finished?.status === 'finished' && finished.role === 'server' && finished.peer_node_id === peer.nodeId) return serverRunView(trx, finished);
   const run = await openRun(trx, runId, peer);
   const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
+  let decision: GuardDecision;
   let matchedPersons: Map<number, string> | undefined;
-  // Without members of its own, the server has only what the client's guard released (or nothing).
-  const reported = report.released?.byIdType ?? {};
-  let byIdType: Record<string, number> = Object.fromEntries(run.id_types.map((type) => [type, reported[type] ?? 0]));
-  let total = report.released?.total ?? 0;
-  if (run.server_learns_members) {
-    matchedPersons = new Map();
-    byIdType = {};
-    for (const idType of run.id_types) {
-      const clientDouble = TruncatedSet.from(await loadStream(trx, runId, idType, 'client-double'));
-      const serverDouble = await loadStream(trx, runId, idType, 'server-double');
-      const persons = unpackPersons(await loadStream(trx, runId, idType, 'server-persons'));
-      if (serverDouble.length / COMPARE_BYTES !== persons.length) {
-        throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', `the client returned ${serverDouble.length / COMPARE_BYTES} of ${persons.length} elements for ${idType}`);
-      }
-      let matched = 0;
-      for (const index of matchIndices(serverDouble, clientDouble)) {
-        const person = persons[index]!;
-        if (matchedPersons.has(person)) continue;
-        matchedPersons.set(person, idType);
-        matched++;
-      }
-      byIdType[idType] = matched;
-    }
-    total = matchedPersons.size;
+  if (countedHere(run)) {
+    const unchecked = run.id_types.filter((type) => !progressOf(run, type).clientComplete || !progressOf(run, type).returnChecked);
+    if (unchecked.length > 0) throw new PsiRunError('ACCORD_ERR_PSI_RUN_NOT_READY', `the sets for ${unchecked.join(', ')} are not all returned and checked`);
+    const counted = await countReturned(trx, run);
+    matchedPersons = counted.matched;
+    // One element per person and type: one of this node's people moves the count by at most the number of types.
+    decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total: counted.total, sensitivity: run.id_types.length }, { onlyOutput: true });
+  } else {
+    if (!report.decision) throw new PsiRunError('ACCORD_ERR_PSI_RUN_INVALID', "the client computed the count: its finish must say what its guard decided");
+    if (run.server_learns_members) matchedPersons = await matchedServerPersons(trx, run, 'server-double');
+    decision = await recordPeerRelease(trx, collaboration.id, runId, collaboration.policy, report.decision, peer.nodeId);
   }
-  const decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total, byIdType });
-  const members = decision.released && matchedPersons ? await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...matchedPersons]) : undefined;
+  const members = matchedPersons ? await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...matchedPersons]) : undefined;
   const released = members?.released === true;
   if (released) await storeMatches(trx, runId, matchedPersons!);
   await recordProcessing(trx, {
@@ -264,7 +274,7 @@ export async function finishServerRun(trx: TenantTransaction, node: PsiNode, pee
     subjects_out: released ? matchedPersons!.size : 0,
     started_at: run.created_at,
     finished_at: new Date(),
-    details: { runId, role: 'server', peer: peer.nodeId, decision, membersReleasedTo: released ? 'this node' : null, clientLearnsMembers: run.client_learns_members },
+    details: { runId, role: 'server', peer: peer.nodeId, decision, countedBy: countedHere(run) ? 'this node' : 'the client', membersReleasedTo: released ? 'this node' : null, clientLearnsMembers: run.client_learns_members },
   });
   await closeRun(trx, runId, 'finished', { decision, membersStored: released ? matchedPersons!.size : 0 }, null);
   return serverRunView(trx, await requireRun(trx, runId));
@@ -289,44 +299,47 @@ export async function closeRun(trx: TenantTransaction, runId: string, status: 'f
 
 /** Where the server keeps the client's doubly blinded elements, by mode. */
 const clientDoubleStream = (run: PsiRun) => (run.mode === 'balanced' ? 'client-double' : 'client-double-full');
+
 /** What the server publishes of its own set, by mode. */
 const serverSetStream = (run: PsiRun) => ({ balanced: 'server-blinded', unbalanced: 'server-gcs', payload: 'server-payload' } as const)[run.mode];
 
-/** Elements a stream holds, over every identifier type or for one. */
-async function streamElements(trx: TenantTransaction, runId: string, stream: PsiStream, idType?: string): Promise<number> {
-  let query = trx
+/** Whether this node (the server) computes and releases the count: whenever the client may learn only the count. */
+const countedHere = (run: PsiRun): boolean => !run.client_learns_members;
+
+const describeRun = (run: PsiRun) => `${run.mode}, ${countedHere(run) ? 'counted by the server' : 'the client learns its matched members'}`;
+
+/** What the client may fetch, by mode and by who counts. */
+function fetchStreamsOf(run: PsiRun): readonly ClientFetchStream[] {
+  if (run.mode === 'unbalanced') return ['client-double-full', 'server-gcs'];
+  if (run.mode === 'payload') return ['client-double-full', 'server-payload'];
+  return countedHere(run) ? ['server-blinded', 'server-sum'] : ['server-blinded', 'client-double'];
+}
+
+/** What the client may send, by who counts and who may learn members. */
+function sendStreamsOf(run: PsiRun): readonly ClientSendStream[] {
+  if (countedHere(run)) return ['client-blinded', 'server-double-full', 'server-double-sum'];
+  return run.server_learns_members && run.mode === 'balanced' ? ['client-blinded', 'server-double'] : ['client-blinded'];
+}
+
+/** The streams a client compares its own elements with: served only once every type's set arrived whole. */
+const comparisonStreams: readonly ClientFetchStream[] = ['client-double', 'client-double-full', 'server-gcs', 'server-payload'];
+
+/** Elements a stream holds for one identifier type. */
+async function streamElements(trx: TenantTransaction, runId: string, stream: PsiStream, idType: string): Promise<number> {
+  const row = await trx
     .selectFrom('psi_run_frames')
     .select(sql<string>`coalesce(sum(length(body)), 0)`.as('bytes'))
     .where('run_id', '=', runId)
-    .where('stream', '=', stream);
-  if (idType) query = query.where('id_type', '=', idType);
-  const row = await query.executeTakeFirstOrThrow();
+    .where('stream', '=', stream)
+    .where('id_type', '=', idType)
+    .executeTakeFirstOrThrow();
   return Number(row.bytes) / (stream === 'server-persons' ? 8 : elementBytesOf(stream as ClientFetchStream | ClientSendStream));
-}
-
-/**
- * Count only: one secret random order per run, applied to every identifier type's returned set.
- * A client that aligns its types by person (psi-client.ts) can then count people matched on any
- * type once — a hit at position i on two types is one person — without learning who they are.
- */
-async function permuteForRun(trx: TenantTransaction, runId: string, packed: Uint8Array, elementBytes: number): Promise<Uint8Array> {
-  const count = packed.length / elementBytes;
-  const stored = await loadStream(trx, runId, '*', 'permutation');
-  let order = stored.length === count * 4 ? new Uint32Array(Uint8Array.from(stored).buffer) : undefined;
-  if (!order) {
-    const shuffled = shufflePacked(packed, elementBytes);
-    if (stored.length === 0) await storeFrames(trx, runId, '*', 'permutation', new Uint8Array(shuffled.permutation.buffer), 4);
-    return shuffled.shuffled;
-  }
-  const out = new Uint8Array(packed.length);
-  for (let i = 0; i < count; i++) out.set(packed.subarray(order[i]! * elementBytes, (order[i]! + 1) * elementBytes), i * elementBytes);
-  order = undefined;
-  return out;
 }
 
 interface TypeProgress {
   clientComplete: boolean;
   serverDoubleComplete?: boolean;
+  returnChecked?: boolean;
 }
 
 const progressOf = (run: PsiRun, idType: string): TypeProgress => ((run.progress as { types?: Record<string, TypeProgress> }).types?.[idType] ?? { clientComplete: false });
@@ -347,7 +360,8 @@ export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promis
       serverFrames: await frameCount(trx, run.id, idType, serverSetStream(run)),
       clientFramesReceived: await frameCount(trx, run.id, idType, clientDoubleStream(run)),
       clientComplete: progressOf(run, idType).clientComplete,
-      serverDoubleReceived: await frameCount(trx, run.id, idType, 'server-double'),
+      serverDoubleReceived: await frameCount(trx, run.id, idType, countedHere(run) ? 'server-double-full' : 'server-double'),
+      returnChecked: progressOf(run, idType).returnChecked === true,
     };
   }
   return {
@@ -360,5 +374,6 @@ export async function serverRunView(trx: TenantTransaction, run: PsiRun): Promis
     clientLearnsMembers: run.client_learns_members,
     serverLearnsMembers: run.server_learns_members,
     types,
+    release: run.status === 'finished' && countedHere(run) ? ((run.result as { decision: GuardDecision }).decision) : null,
   };
 }

@@ -13,7 +13,8 @@ import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { admitRun } from '../guard/admit-run.ts';
 import { recordGuardRefusal } from '../guard/guard-ledger.ts';
 import { GuardError } from '../guard/guard-errors.ts';
-import { releaseCounts } from '../guard/release-counts.ts';
+import { recordPeerRelease } from '../guard/record-peer-release.ts';
+import { releaseCounts, type GuardDecision } from '../guard/release-counts.ts';
 import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobContext, type JobProcessor } from '../jobs/job-runner.ts';
@@ -167,16 +168,22 @@ async function releaseClientResult(
   // Revoked or expired while the run went on: nothing is released.
   const run = await requireRun(trx, runId, { forUpdate: true });
   const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
-  const byIdType = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.matched]));
-  const total = Object.values(byIdType).reduce((sum, n) => sum + n, 0);
-  const decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total, byIdType });
+  let decision: GuardDecision;
   let stored = 0;
-  if (decision.released && result.matched) {
-    const members = await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...result.matched]);
-    if (members.released) {
-      await storeMatches(trx, runId, new Map(members.members));
-      await storePayloads(trx, runId, result.payloads);
-      stored = members.members.length;
+  if (result.serverRelease) {
+    // Count only: the server counted and released; this node records that release, spending the same ε.
+    decision = await recordPeerRelease(trx, collaboration.id, runId, collaboration.policy, result.serverRelease, peerNodeId);
+  } else {
+    const matched = result.matched!;
+    const byIdType = Object.fromEntries(run.id_types.map((type) => [type, [...matched.values()].filter((t) => t === type).length]));
+    decision = await releaseCounts(trx, collaboration.id, runId, collaboration.policy, { total: matched.size, byIdType });
+    if (decision.released) {
+      const members = await releaseMembers(trx, collaboration.id, runId, collaboration.policy, [...matched]);
+      if (members.released) {
+        await storeMatches(trx, runId, new Map(members.members));
+        await storePayloads(trx, runId, result.payloads);
+        stored = members.members.length;
+      }
     }
   }
   await recordProcessing(trx, {
@@ -188,13 +195,12 @@ async function releaseClientResult(
     subjects_out: stored,
     started_at: run.created_at,
     finished_at: new Date(),
-    details: { runId, role: 'client', peer: peerNodeId, decision, membersStored: stored, serverLearnsMembers: result.view.serverLearnsMembers },
+    details: { runId, role: 'client', peer: peerNodeId, decision, countedBy: result.serverRelease ? 'the server' : 'this node', membersStored: stored, serverLearnsMembers: result.view.serverLearnsMembers },
   });
   // Only what the guard released leaves this function: the raw matched counts stay out of the result.
-  const inputSizes = Object.fromEntries(Object.entries(result.byIdType).map(([type, n]) => [type, n.input]));
   await trx.updateTable('psi_runs').set({ mode: result.view.mode }).where('id', '=', runId).execute();
-  await closeRun(trx, runId, 'finished', { decision, input: inputSizes, membersStored: stored, timingsMs: result.timings, bytes: result.traffic }, null);
-  return { released: decision.released ? { total: decision.total, byIdType: decision.byIdType } : null };
+  await closeRun(trx, runId, 'finished', { decision, input: result.sent, membersStored: stored, timingsMs: result.timings, bytes: result.traffic }, null);
+  return { decision };
 }
 
 async function failRun(job: JobContext, node: PsiNode, runId: string, error: Error): Promise<void> {

@@ -22,8 +22,8 @@ import { bytesToUuid, sameUuid, uuidToBytes, UUID_BYTES } from './uuid-bytes.ts'
 
 export { PsiFrameError, psiFrameErrorCodes, type PsiFrameErrorCode } from './frame-error.ts';
 
-/** Codes are part of the wire format: only ever add, never renumber. */
-export const PSI_FRAME_KINDS = { blinded: 1, 'double-blinded': 2, truncated: 3, tags: 4, payload: 5, gcs: 6 } as const;
+/** Codes are part of the wire format: only ever add, never renumber. `sum`: one group element summing a set (count-only runs). */
+export const PSI_FRAME_KINDS = { blinded: 1, 'double-blinded': 2, truncated: 3, tags: 4, payload: 5, gcs: 6, sum: 7 } as const;
 export const PSI_SUITE_CODES = { ristretto255: 1, 'x25519-elligator2': 2 } as const satisfies Record<PsiSuite, number>;
 export const PSI_ID_TYPE_CODES = {
   email: 1,

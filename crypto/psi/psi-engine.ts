@@ -38,6 +38,8 @@ export interface PsiEngine {
   reblind(elements: Uint8Array, key: PsiKey): Promise<Uint8Array>;
   /** ristretto255 only. */
   unblind(elements: Uint8Array, key: PsiKey): Promise<Uint8Array>;
+  /** The group sum of every element, each validated (the identity refused); ristretto255 only. */
+  sum(elements: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ function bytesOf(key: PsiKey, suite: PsiSuite): Uint8Array {
 class PooledPsiEngine implements PsiEngine {
   constructor(
     readonly suite: PsiSuite,
-    private readonly group: Pick<PsiGroup, 'newKey' | 'checkKey'>,
+    private readonly group: Pick<PsiGroup, 'newKey' | 'checkKey' | 'sum'>,
     private readonly pool: WorkerPool,
   ) {}
 
@@ -127,6 +129,14 @@ class PooledPsiEngine implements PsiEngine {
       return Promise.reject(new PsiUnsupportedError(this.suite));
     }
     return this.run('unblind', elements, key, null);
+  }
+
+  async sum(elements: Uint8Array): Promise<Uint8Array> {
+    if (this.suite !== 'ristretto255') throw new PsiUnsupportedError(this.suite, 'sum');
+    const count = packedCount(elements, 'elements');
+    if (count === 0) return new Uint8Array(ELEMENT_BYTES);
+    // Each worker sums its batches; the partial sums (which may cancel out) are added up here.
+    return this.group.sum(await this.pool.run('sum', elements, count, new Uint8Array(0), null), true);
   }
 
   close(): Promise<void> {
@@ -160,6 +170,8 @@ interface Call {
 interface Batch {
   readonly call: Call;
   readonly firstElement: number;
+  /** Where the batch's answer goes in the call's output. */
+  readonly outputAt: number;
   readonly message: PsiTaskMessage;
 }
 
@@ -196,13 +208,16 @@ class WorkerPool {
     if (this.broken) return Promise.reject(this.broken);
     // Small calls still use every worker; large ones are cut at PSI_BATCH_ELEMENTS.
     const perBatch = Math.min(PSI_BATCH_ELEMENTS, Math.ceil(count / this.slots.length));
+    // A sum answers one element per batch; every other operation one per input element.
+    const answers = op === 'sum' ? Math.ceil(count / perBatch) : count;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const call: Call = { output: new Uint8Array(count * ELEMENT_BYTES), remaining: 0, firstInvalid: null, failure: null, resolve, reject };
-      for (let first = 0; first < count; first += perBatch) {
+      const call: Call = { output: new Uint8Array(answers * ELEMENT_BYTES), remaining: 0, firstInvalid: null, failure: null, resolve, reject };
+      for (let first = 0, batch = 0; first < count; first += perBatch, batch++) {
         const last = Math.min(count, first + perBatch);
-        // slice() copies, so the caller's buffer is never detached by the transfer.
-        const batchInput = input.slice(first * ELEMENT_BYTES, last * ELEMENT_BYTES);
-        this.queue.push({ call, firstElement: first, message: { id: this.nextTaskId++, op, input: batchInput, key, dst } });
+        // A copy (Buffer#slice would be a view), so the caller's buffer is never detached by the transfer.
+        const batchInput = new Uint8Array(input.subarray(first * ELEMENT_BYTES, last * ELEMENT_BYTES));
+        const outputAt = (op === 'sum' ? batch : first) * ELEMENT_BYTES;
+        this.queue.push({ call, firstElement: first, outputAt, message: { id: this.nextTaskId++, op, input: batchInput, key, dst } });
         call.remaining++;
       }
       this.dispatch();
@@ -235,7 +250,7 @@ class WorkerPool {
     slot.worker.unref();
     const call = batch.call;
     if (message.kind === 'done') {
-      call.output.set(message.output, batch.firstElement * ELEMENT_BYTES);
+      call.output.set(message.output, batch.outputAt);
     } else if (message.kind === 'invalid-point') {
       const index = batch.firstElement + message.index;
       if (!call.firstInvalid || index < call.firstInvalid.index) call.firstInvalid = new PsiPointError(index, message.reason);

@@ -19,6 +19,12 @@ export interface PsiGroup {
   reblind(elements: Uint8Array, key: Uint8Array): Uint8Array;
   /** element^(1/key); only suites with invertible scalars (ristretto255) support it. */
   unblind(elements: Uint8Array, key: Uint8Array): Uint8Array;
+  /**
+   * The group sum of the elements (one encoded element; the identity, all zeros, for none). Each is
+   * validated, the identity refused unless `partialSums` (sums of validated elements, which may
+   * cancel out). Only suites with a group law on their encodings (ristretto255) support it.
+   */
+  sum(elements: Uint8Array, partialSums?: boolean): Uint8Array;
 }
 
 /** Number of 32-byte items in a packed array; refuses lengths that are not a multiple of 32. */
@@ -45,11 +51,16 @@ export function isAllZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** An operation the suite cannot do by construction: unblinding under x25519-elligator2. */
+const unsupported = {
+  unblind: "X25519 clamps every scalar it is given, so a key's inverse cannot be applied",
+  sum: 'X25519 works on u-coordinates alone, which have no addition',
+} as const;
+
+/** An operation the suite cannot do by construction: unblinding or summing under x25519-elligator2. */
 export class PsiUnsupportedError extends Error {
   readonly code = 'ACCORD_ERR_PSI_UNSUPPORTED';
-  constructor(suite: PsiSuite) {
-    super(`${suite} cannot unblind: X25519 clamps every scalar it is given, so a key's inverse cannot be applied; use ristretto255`);
+  constructor(suite: PsiSuite, operation: keyof typeof unsupported = 'unblind') {
+    super(`${suite} cannot ${operation}: ${unsupported[operation]}; use ristretto255`);
     this.name = 'PsiUnsupportedError';
   }
 }

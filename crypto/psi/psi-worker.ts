@@ -10,7 +10,7 @@ import type { PsiGroup } from './psi-group.ts';
 import { PsiPointError } from './psi-point-error.ts';
 import type { PsiSuite } from './suites.ts';
 
-export type PsiOperation = 'hashAndBlind' | 'reblind' | 'unblind';
+export type PsiOperation = 'hashAndBlind' | 'reblind' | 'unblind' | 'sum';
 
 export interface PsiWorkerData {
   readonly suite: PsiSuite;
@@ -39,6 +39,8 @@ function runTask(group: PsiGroup, task: PsiTaskMessage): Uint8Array {
       return group.reblind(task.input, task.key);
     case 'unblind':
       return group.unblind(task.input, task.key);
+    case 'sum':
+      return group.sum(task.input);
   }
 }
 

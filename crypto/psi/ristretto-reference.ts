@@ -88,4 +88,12 @@ export const ristrettoReference: PsiGroup = Object.freeze({
   },
   reblind: (elements: Uint8Array, key: Uint8Array) => multiplyAll(elements, scalarFromKey(key)),
   unblind: (elements: Uint8Array, key: Uint8Array) => multiplyAll(elements, scalarFromKey(invertScalar(key))),
+  sum(elements: Uint8Array, partialSums = false): Uint8Array {
+    let sum = Point.ZERO;
+    for (let i = 0; i < packedCount(elements, 'elements'); i++) {
+      const bytes = itemAt(elements, i);
+      sum = sum.add(partialSums && bytes.every((byte) => byte === 0) ? Point.ZERO : decodeElement(bytes, i));
+    }
+    return sum.toBytes();
+  },
 });

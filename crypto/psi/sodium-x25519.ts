@@ -11,7 +11,9 @@
  * the price is an x-only, clamped, non-standard construction.
  * Known weaknesses: (1) the hash is a nonuniform encoding: it reaches about half of the subgroup,
  * which the blinding key hides but which is not RFC 9380's random-oracle construction; (2) X25519
- * cannot invert a clamped key, so this suite cannot unblind (no OPRF or unbalanced mode);
+ * cannot invert a clamped key, so this suite cannot unblind (no OPRF or unbalanced mode), and
+ * u-coordinates have no addition, so it cannot sum (no count-only runs, whose returned set the
+ * server checks by a sum);
  * (3) reblind checks that u is canonical (< p) and lets libsodium refuse low-order inputs, but does
  * not check that u lies on the curve rather than its twist: X25519 is twist-secure, so a peer that
  * sends a twist point learns nothing about the key, it only spoils its own results.
@@ -109,5 +111,8 @@ export const sodiumX25519: PsiGroup = Object.freeze({
   },
   unblind(): Uint8Array {
     throw new PsiUnsupportedError('x25519-elligator2');
+  },
+  sum(): Uint8Array {
+    throw new PsiUnsupportedError('x25519-elligator2', 'sum');
   },
 });

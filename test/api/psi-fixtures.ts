@@ -199,6 +199,10 @@ export interface CollaborationOptions {
   readonly minOverlap?: number;
   readonly runBudget?: number;
   readonly maxRunsPerDay?: number;
+  /** Default: the minimum overlap, so the small sets of these tests may take part. */
+  readonly minInputSize?: number;
+  /** Both parties opt in to exact counts (the terms' default is noise). */
+  readonly exactCounts?: boolean;
   /** What the partner adds when it approves (computed just before it approves). */
   readonly partnerConstraints?: () => Record<string, unknown>;
 }
@@ -215,6 +219,8 @@ export async function approvedCollaboration(pair: PsiPair, options: Collaboratio
     idTypes: options.idTypes ?? ['email', 'phone'],
     suite: options.suite ?? 'ristretto255',
     minOverlap: options.minOverlap ?? 10,
+    minInputSize: options.minInputSize ?? options.minOverlap ?? 10,
+    ...(options.exactCounts ? { exactCounts: true } : {}),
     minCellSize: 1,
     runBudget: options.runBudget ?? 1_000,
     maxRunsPerDay: options.maxRunsPerDay ?? 1_000,
@@ -222,9 +228,10 @@ export async function approvedCollaboration(pair: PsiPair, options: Collaboratio
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const id = created.body.id as string;
-  expect((await brand.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: {} })).status).toBe(200);
+  const optIn = options.exactCounts ? { exactCounts: true } : {};
+  expect((await brand.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: optIn })).status).toBe(200);
   expect((await partner.node.call('POST', '/v1/collaborations/import', { fromPeer: pair.brandOnPartner, collaborationId: id })).status).toBe(201);
-  const approval = await partner.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: options.partnerConstraints?.() ?? {} });
+  const approval = await partner.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: { ...optIn, ...options.partnerConstraints?.() } });
   expect(approval.status, JSON.stringify(approval.body)).toBe(200);
   await waitFor(async () => (['approved', 'expired'].includes((await brand.node.call('GET', `/v1/collaborations/${id}`)).body.status) ? true : undefined), 'approval delivered');
   return id;

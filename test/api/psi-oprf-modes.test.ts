@@ -42,7 +42,7 @@ describe.each(storageBackends)('OPRF-mode PSI runs on %s', (backend) => {
   };
 
   it('answers unbalanced runs from the epoch cache, and a withdrawal still counts in the next run', async () => {
-    const collaborationId = await approvedCollaboration(pair, { idTypes: ['email'] });
+    const collaborationId = await approvedCollaboration(pair, { idTypes: ['email'], exactCounts: true });
     const first = await runEnded(brand, await startRun(collaborationId, 'unbalanced'));
     expect(first.error).toBeNull();
     expect(first).toMatchObject({ status: 'finished', mode: 'unbalanced' });

@@ -221,16 +221,33 @@ describe.each(storageBackends)('PSI server endpoints against a hostile client on
   });
 
   it('refuses a set larger than its party declared (ACCORD_ERR_GUARD_SIZE_MISMATCH)', async () => {
-    const runId = await readyRun({ email: 3, phone: 0 });
-    expect(await send(runId, frame(runId, await blinded(4)))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
+    const runId = await readyRun({ email: 12, phone: 12 });
+    expect(await send(runId, frame(runId, await blinded(13)))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
     await expectNothingStored(runId);
     // Within the declaration frame by frame, over it in total.
-    expect((await send(runId, frame(runId, await blinded(2)))).status).toBe(200);
-    expect(await send(runId, frame(runId, await blinded(2), { sequence: 1, last: true }))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
-    expect(await send(runId, frame(runId, await blinded(2, 'phone'), { idType: 'phone', last: true }), { idType: 'phone' })).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
+    expect((await send(runId, frame(runId, await blinded(10)))).status).toBe(200);
+    expect(await send(runId, frame(runId, await blinded(3), { sequence: 1, last: true }))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
+    expect(await send(runId, frame(runId, await blinded(13, 'phone'), { idType: 'phone', last: true }), { idType: 'phone' })).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
     const view = await viewOf(runId);
     expect(view.types.email).toMatchObject({ clientFramesReceived: 1, clientComplete: false });
     expect(view.types.phone).toMatchObject({ clientFramesReceived: 0, clientComplete: false });
+  });
+
+  it('refuses a whole set that falls short of its declaration, repeats an element or is under the minimum, and serves nothing to compare with before every set is whole', async () => {
+    // Declared 40 each; the terms' tolerance is 5%, so at least 38 must arrive; their minimum input is 10.
+    expect(await ask('POST', psiRunPath(collaborationId), { runId: randomUUID(), collaborationId, idTypes: ['email'], declared: { email: 9 } })).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_INPUT_TOO_SMALL' });
+    const runId = await readyRun({ email: 40, phone: 40 });
+    expect(await send(runId, frame(runId, await blinded(37), { last: true }))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_SIZE_MISMATCH' });
+    const repeated = await blinded(38);
+    repeated.set(repeated.subarray(0, 32), 37 * 32);
+    expect(await send(runId, frame(runId, repeated, { last: true }))).toMatchObject({ status: 422, code: 'ACCORD_ERR_GUARD_DUPLICATE_INPUT' });
+    await expectNothingStored(runId);
+    expect((await send(runId, frame(runId, await blinded(38), { last: true }))).status).toBe(200);
+    expect((await viewOf(runId)).types.email).toMatchObject({ clientComplete: true });
+    // The phone set has not arrived: its doubly blinded email set is not served yet.
+    expect(await ask('GET', `${framePath(runId, 'email', 'client-double')}/0`)).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_NOT_READY' });
+    expect((await send(runId, frame(runId, await blinded(40, 'phone'), { idType: 'phone', last: true }), { idType: 'phone' })).status).toBe(200);
+    expect((await ask('GET', `${framePath(runId, 'email', 'client-double')}/0`)).status).toBe(200);
   });
 
   it('answers a repeated start of the same run with that run, and refuses its id on another collaboration', async () => {
@@ -263,7 +280,7 @@ describe.each(storageBackends)('PSI server endpoints against a hostile client on
     expect((await ask('POST', `${psiRunPath(collaborationId, runId)}/fail`, { reason: 'giving up' })).status).toBe(204);
     expect(await send(runId, frame(runId, elements))).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
     expect(await ask('GET', `${framePath(runId, 'email', 'server-blinded')}/0`)).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
-    expect(await ask('POST', `${psiRunPath(collaborationId, runId)}/finish`, { released: null })).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
+    expect(await ask('POST', `${psiRunPath(collaborationId, runId)}/finish`, { decision: null })).toMatchObject({ status: 409, code: 'ACCORD_ERR_PSI_RUN_CLOSED' });
     const closed = await viewOf(runId);
     expect(closed.status).toBe('failed');
     // The run's intermediate sets are erased with it.

@@ -9,7 +9,7 @@
  *   partner40..49 with another email but the phone of user40..49 (matched on phone only),
  *   user50..59 with the same email and another phone (matched on email),
  *   user60..69 (consented there, not at the brand), and user100..119 (partner only).
- * So 40 people match: 30 on email, 10 on phone.
+ * So 40 people match: 30 on email, 10 on phone. Tests that check exact figures opt in to exact counts.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,10 +19,6 @@ import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
 import { runPsiClient, type PsiServerTransport } from '../../core/psi/psi-client.ts';
 import { httpPsiTransport } from '../../core/psi/psi-http-transport.ts';
 import { collectPsiInput } from '../../core/psi/psi-input.ts';
-import { sortElements } from '../../core/psi/sort-elements.ts';
-import { matchIndices, truncate, TruncatedSet } from '../../crypto/psi/compare.ts';
-import { decodePsiFrame } from '../../crypto/psi/frame.ts';
-import { ELEMENT_BYTES, psiDomainSeparationTag } from '../../crypto/psi/suites.ts';
 import { storageBackends } from '../support/test-database.ts';
 import {
   approvedCollaboration,
@@ -94,7 +90,7 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
   }
 
   it('to the brand: each person matched once, on the first identifier type in priority order', async () => {
-    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['email', 'phone'] });
+    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['email', 'phone'], exactCounts: true });
     const { runId, client, server } = await finishedRun(collaborationId);
     expect(client).toMatchObject({ clientLearnsMembers: true, serverLearnsMembers: false });
     expect(client.result!.decision).toMatchObject({ released: true, total: 40, byIdType: { email: 30, phone: 10 } });
@@ -115,7 +111,7 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
   });
 
   it('to both parties below the minimum overlap: neither node releases anything', async () => {
-    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: true }, minOverlap: 41 });
+    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: true }, minOverlap: 41, exactCounts: true });
     const { runId, client, server } = await finishedRun(collaborationId);
     expect(client.result!.decision).toEqual({ released: false, reason: 'below-min-overlap' });
     expect(client.result!.membersStored).toBe(0);
@@ -126,12 +122,19 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
   });
 
   // A person matched on email and again on phone is one person of the overlap: the count (and the
-  // minimum-overlap check made on it) must not add them twice, though the brand cannot see who matched.
-  it('count only: the brand gets the count of people and no members, and neither node stores matches', async () => {
+  // minimum-overlap check made on it) must not add them twice, though neither side sees who matched.
+  it('count only: the partner counts and releases a noisy count of people, the brand records that release, no node stores matches', async () => {
     const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: false, matchedToPartner: false } });
     const { runId, client, server } = await finishedRun(collaborationId);
     expect(client).toMatchObject({ clientLearnsMembers: false, serverLearnsMembers: false });
-    expect(client.result!.decision).toMatchObject({ released: true, total: 40 });
+    const decision = client.result!.decision as { released: boolean; total: number; byIdType: unknown; noise: unknown };
+    // The default noise: ε 1 over two identifier types (one person moves the count by up to 2).
+    expect(decision).toMatchObject({ released: true, byIdType: null, noise: { epsilon: 1 } });
+    expect(Math.abs(decision.total - 40)).toBeLessThanOrEqual(20);
+    expect(server.result!.decision).toEqual(decision);
+    const spent = (n: PsiTestNode) => withTenant(n.node.t.db, n.node.tenantId, (trx) => trx.selectFrom('guard_decisions').select(['epsilon_micros', 'details']).where('run_id', '=', runId).where('stage', '=', 'counts').executeTakeFirstOrThrow());
+    expect(await spent(partner)).toMatchObject({ epsilon_micros: 1_000_000, details: { noise: { epsilon: 1, sensitivity: 2 } } });
+    expect(await spent(brand)).toMatchObject({ epsilon_micros: 1_000_000, details: { decidedBy: partner.node.identity.nodeId } });
     expect(client.result!.membersStored).toBe(0);
     expect(server.result!.membersStored).toBe(0);
     expect(await matchedEmails(brand, runId)).toEqual([]);
@@ -139,69 +142,58 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
   });
 
   /**
-   * Plays the brand's side by hand and keeps the client-double frames the server returns: when the
-   * brand may learn members they are in the brand's order (the hits point at exactly its matching
-   * people); count only, they come back sorted, and the hits point at people unrelated to the match.
+   * Plays the brand's side by hand and records the streams it fetches: when the brand may learn
+   * members it fetches its doubly blinded set in its own order, and the hits point at exactly its
+   * matching people; count only, it fetches the partner's set and its sum and nothing it could
+   * compare its own elements with.
    */
-  async function clientDoubleOrder(collaborationId: string, learnsMembers: boolean): Promise<{ hits: number; sorted: boolean; hitPersons: Set<number>; matchingPersons: Set<number> }> {
+  async function fetchedStreams(collaborationId: string, learnsMembers: boolean): Promise<{ streams: Set<string>; hitPersons?: Set<number>; matchingPersons: Set<number> }> {
     const engine = await brand.engines.engine('ristretto255');
     const key = engine.newKey();
     const runId = randomUUID();
     const input = await withTenant(brand.node.t.db, brand.node.tenantId, (trx) =>
       collectPsiInput(trx, new ConsentGate(), new IdentifierKeys(MASTER_KEY), { segmentId: null, idTypes: ['email'], purpose: PURPOSE, recipients: [RECIPIENT], regime: 'pipl', collaborationId, actor: 'test' }),
     );
-    const emails = input.sets.get('email')!;
-    const fetched = new Map<string, Uint8Array[]>();
+    const streams = new Set<string>();
     const http = httpPsiTransport(brand.node.identity, { nodeId: partner.node.identity.nodeId, baseUrl: partner.node.url }, collaborationId, runId);
     const recording: PsiServerTransport = {
       ...http,
       traffic: http.traffic,
       async fetch(idType, stream, seq) {
-        const frame = await http.fetch(idType, stream, seq);
-        fetched.set(stream, [...(fetched.get(stream) ?? []), frame]);
-        return frame;
+        streams.add(stream);
+        return http.fetch(idType, stream, seq);
       },
     };
+    const personOf = await personsByEmail(brand);
+    const matchingPersons = new Set([...range(20, 40), ...range(50, 60)].map((i) => personOf.get(email(i))!));
     try {
-      await runPsiClient({ runId, collaborationId, suite: 'ristretto255', idTypes: ['email'], inputs: input.sets, engine, key, transport: recording, sign: brand.node.identity.sign, serverPublicKey: partner.node.identity.publicKey, pollMs: 25, maxServerSize: 1_000_000, expect: { clientLearnsMembers: learnsMembers, serverLearnsMembers: false }, release: async () => ({ released: null }) });
-      const bodyOf = (frame: Uint8Array, seq: number, stream: 'server-blinded' | 'client-double') =>
-        decodePsiFrame(frame, { publicKey: partner.node.identity.publicKey, collaborationId, runId, sequence: seq, maxCount: 65_536, kind: stream === 'server-blinded' ? 'blinded' : 'truncated' }).body;
-      const serverBlinded = Buffer.concat(fetched.get('server-blinded')!.map((frame, seq) => bodyOf(frame, seq, 'server-blinded')));
-      const clientDouble = Buffer.concat(fetched.get('client-double')!.map((frame, seq) => bodyOf(frame, seq, 'client-double')));
-      const serverDouble = truncate(await engine.reblind(serverBlinded, key), ELEMENT_BYTES);
-      // What the brand sent: sorted when it may learn members, in person order (aligned by person) when it may only count.
-      const sentSorted = sortElements(await engine.hashAndBlind(emails.digests, psiDomainSeparationTag('ristretto255', collaborationId, 'email'), key), ELEMENT_BYTES).order;
-      const personOrder = Uint32Array.from(Array.from(emails.personIds, (person, i) => [person, i] as const).sort((a, b) => a[0] - b[0]), ([, i]) => i);
-      const order = learnsMembers ? sentSorted : personOrder;
-      const hits = matchIndices(clientDouble, TruncatedSet.from(serverDouble));
-      const chunks = Array.from({ length: clientDouble.length / 12 }, (_, i) => clientDouble.subarray(i * 12, (i + 1) * 12));
-      const personOf = await personsByEmail(brand);
-      return {
-        hits: hits.length,
-        sorted: chunks.every((chunk, i) => i === 0 || Buffer.compare(chunks[i - 1]!, chunk) <= 0),
-        hitPersons: new Set(Array.from(hits, (i) => emails.personIds[order[i]!]!)),
-        matchingPersons: new Set([...range(20, 40), ...range(50, 60)].map((i) => personOf.get(email(i))!)),
-      };
+      const result = await runPsiClient({ runId, collaborationId, suite: 'ristretto255', idTypes: ['email'], inputs: input.sets, engine, key, transport: recording, sign: brand.node.identity.sign, serverPublicKey: partner.node.identity.publicKey, pollMs: 25, maxServerSize: 1_000_000, expect: { clientLearnsMembers: learnsMembers, serverLearnsMembers: false }, release: async () => ({ decision: { released: false, reason: 'below-min-overlap' } }) });
+      return { streams, matchingPersons, ...(result.matched ? { hitPersons: new Set(result.matched.keys()) } : {}) };
     } finally {
       key.destroy();
     }
   }
 
-  it('count only: the doubly blinded set comes back in a secret order, so the brand cannot tell who matched', async () => {
-    const inOrder = await clientDoubleOrder(await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false } }), true);
-    // In the brand's own order, the hits are exactly its people matching by email.
-    expect(inOrder.hits).toBe(30);
-    expect(inOrder.sorted).toBe(false);
-    expect(inOrder.hitPersons).toEqual(inOrder.matchingPersons);
+  it('count only: the brand is served nothing to compare its own people with', async () => {
+    const members = await fetchedStreams(await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false } }), true);
+    expect(members.streams).toEqual(new Set(['server-blinded', 'client-double']));
+    expect(members.hitPersons).toEqual(members.matchingPersons);
 
-    const countOnly = await clientDoubleOrder(await approvedCollaboration(pair, { outputs: { matchedToBrand: false, matchedToPartner: false } }), false);
-    expect(countOnly.hits).toBe(30);
-    // Returned in the server's secret order, not in the order the brand sent.
-    expect(countOnly.hitPersons).not.toEqual(countOnly.matchingPersons);
+    const countOnly = await fetchedStreams(await approvedCollaboration(pair, { outputs: { matchedToBrand: false, matchedToPartner: false } }), false);
+    expect(countOnly.streams).toEqual(new Set(['server-blinded', 'server-sum']));
+    expect(countOnly.hitPersons).toBeUndefined();
+  });
+
+  it('count only on the x25519-elligator2 suite is refused: the server cannot check the returned set by a sum', async () => {
+    const fast = await approvedCollaboration(pair, { suite: 'x25519-elligator2', outputs: { matchedToBrand: false, matchedToPartner: false } });
+    const run = await runEnded(brand, await startRun(brand, fast));
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/needs the ristretto255 suite/);
+    expect(run.result).toBeNull();
   });
 
   it('the x25519-elligator2 suite finds the same matches as ristretto255', async () => {
-    const fast = await approvedCollaboration(pair, { suite: 'x25519-elligator2' });
+    const fast = await approvedCollaboration(pair, { suite: 'x25519-elligator2', exactCounts: true });
     const { runId, client } = await finishedRun(fast);
     expect(client.result!.decision).toMatchObject({ released: true, total: 40, byIdType: { email: 30, phone: 10 } });
     expect(await matchedEmails(brand, runId)).toEqual(brandMatches());
@@ -211,7 +203,7 @@ describe.each(storageBackends)('PSI run outputs between two nodes on %s', (backe
     // user20..24 withdraw at the brand, user25..29 at the partner; user60..69 never consented at the brand.
     await withdrawConsent(brand, range(20, 25).map(email));
     await withdrawConsent(partner, range(25, 30).map(email));
-    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: true } });
+    const collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: true }, exactCounts: true });
     const { runId, client, server } = await finishedRun(collaborationId);
     const withdrawn = range(20, 30);
     expect(client.result!.decision).toMatchObject({ released: true, total: 30 });

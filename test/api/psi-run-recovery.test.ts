@@ -32,7 +32,7 @@ describe.each(storageBackends)('PSI runs that are interrupted on %s', (backend) 
     const pair = await connectPsiNodes(brand, partner);
     await seedMembers(brand, emailsOf(0, 60).map((email, i) => ({ email, phone: phoneOf(i) })));
     await seedMembers(partner, emailsOf(20, 80).map((email, i) => ({ email, phone: phoneOf(20 + i) })));
-    collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['email', 'phone'] });
+    collaborationId = await approvedCollaboration(pair, { outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['email', 'phone'], exactCounts: true });
 
     const runId = await startRun(brand, collaborationId);
     const run = await runEnded(brand, runId);

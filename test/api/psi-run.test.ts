@@ -21,7 +21,7 @@ describe.each(storageBackends)('PSI runs between two nodes on %s', (backend) => 
     // Brand: 0..399 (people 0..299 consent); partner: 150..649 (all consent). Overlap of consenting: 150..299 = 150 by email.
     await seedMembers(brand, emailsOf(0, 400).map((email) => ({ email })), ({ email }) => Number(/\d+/.exec(email)![0]) < 300);
     await seedMembers(partner, emailsOf(150, 650).map((email) => ({ email })));
-    collaborationId = await approvedCollaboration(pair, { minOverlap: 100, runBudget: 100, maxRunsPerDay: 10 });
+    collaborationId = await approvedCollaboration(pair, { minOverlap: 100, runBudget: 100, maxRunsPerDay: 10, exactCounts: true });
   });
 
   afterAll(() => stopPsiNodes(brand, partner));

@@ -102,7 +102,7 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     writeFileSync(path, content);
     return path;
   };
-  const propose = async (body: Record<string, unknown>) => {
+  const propose = async (body: Record<string, unknown>, brandConstraints: Record<string, unknown> = {}) => {
     const created = await brand.call('POST', '/v1/collaborations', {
       name: 'Spring launch',
       parties: [{ nodeId: brand.identity.nodeId, role: 'brand' }, { nodeId: partnerNodeId, role: 'partner' }],
@@ -113,7 +113,7 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
       ...body,
     });
     expect(created.status).toBe(201);
-    expect((await brand.call('POST', `/v1/collaborations/${created.body.id}/approve`, { constraints: {} })).status).toBe(200);
+    expect((await brand.call('POST', `/v1/collaborations/${created.body.id}/approve`, { constraints: brandConstraints })).status).toBe(200);
     return created.body.id as string;
   };
   const party = (collaborationId: string, key = keyFile) => ['--server', brand.url, '--collaboration', collaborationId, '--key', key];
@@ -135,8 +135,10 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     const pinned = await brand.call('POST', '/v1/peers', { nodeId: partnerNodeId, name: 'Ocean Engine', publicKey: partnerKey });
     expect(pinned.status).toBe(201);
     expect(pinned.body.baseUrl).toBeNull();
-    members = await propose({ outputs: { matchedToBrand: false, matchedToPartner: true }, idTypes: ['phone', 'email'], minOverlap: 5 });
-    countOnly = await propose({ outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['phone'], minOverlap: 5 });
+    // Members to the partner, with exact counts (which the partner opts in to when it approves); the
+    // count only to the partner (the brand node counts), with the default noise. Inputs of 5 or more.
+    members = await propose({ outputs: { matchedToBrand: false, matchedToPartner: true }, idTypes: ['phone', 'email'], minOverlap: 5, minInputSize: 5, exactCounts: true }, { exactCounts: true });
+    countOnly = await propose({ outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['phone'], minOverlap: 5, minInputSize: 5 });
   });
 
   afterAll(async () => {
@@ -189,9 +191,10 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     expect(early.error?.code).toBe('ACCORD_ERR_COLLABORATION_NOT_APPROVED');
     expect(early.error?.message).toContain(`partner ${partnerNodeId}`);
 
-    const approved = await psi(['approve', ...party(members), '--yes']);
+    const approved = await psi(['approve', ...party(members), '--constraints', file('opt-in.json', '{"exactCounts": true}'), '--yes']);
     expect(approved.error).toBeUndefined();
     expect(approved.out).toContain(`collaboration ${members}: Spring launch (proposed)`);
+    expect(approved.out).toContain('exact counts  offered by the terms');
     expect(approved.out).toContain('matches on    phone, email (suite ristretto255)');
     expect(approved.out).toContain('to the partner: yes');
     expect(approved.out).toMatch(new RegExp(`party\\s+partner ${partnerNodeId} key \\S+ \\(this key file\\)\\n`));
@@ -212,13 +215,14 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     expect(joined.error).toBeUndefined();
     const lines = joined.out.split('\n');
     expect(lines[0]).toBe(`${join(dir, 'users.csv')}: 13 rows; to match: phone 10, email 11; 2 values not valid, not sent (phone_invalid 1, email_at_sign 1) in rows 11, 12; 1 repeated, sent once; 2 empty cells`);
-    expect(lines[1]).toMatch(/^run [0-9a-f-]{36}: matched 10 \(phone 6, email 4\)$/);
+    expect(lines[1]).toMatch(/^run [0-9a-f-]{36}: matched 10 \(phone 6, email 4\), exact, released by this party$/);
     expect(lines[2]).toBe(`wrote 10 matched rows to ${output}`);
     expect(statSync(output).mode & 0o777).toBe(0o600);
     const rows = readFileSync(output, 'utf8').split('\r\n').filter(Boolean);
     expect(rows).toEqual(['name,phone,email', ...partnerCsv.split('\n').slice(1, 11)]);
     // Progress on stderr, per identifier type in priority order; no identifier is echoed anywhere.
-    expect(joined.err).toMatch(/phone: sending blinded set \S* ?1\/1 frames\n(.|\n)*phone: done\n(.|\n)*email: sending blinded set(.|\n)*email: done\n/);
+    // Every type's set goes first, then each is compared.
+    expect(joined.err).toMatch(/phone: sending blinded set \S* ?1\/1 frames\n(.|\n)*email: sending blinded set(.|\n)*phone: done\n(.|\n)*email: done\n/);
     expect(`${joined.out}${joined.err}`).not.toMatch(/138001380|@example\.com|@partner\.cn/);
 
     // The brand served the run and put it on record; it learns no members under these terms.
@@ -238,7 +242,7 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     const joined = await join_(members, '--input', file('phones.txt', `${list}\n`), '--id-type', 'phone', '--output', output);
     expect(joined.error).toBeUndefined();
     expect(joined.out).toContain('phones.txt: 8 rows; to match: phone 6; 1 value not valid, not sent (phone_invalid 1) in row 4; 1 repeated, sent once');
-    expect(joined.out).toMatch(/matched 5 \(phone 5\)/);
+    expect(joined.out).toMatch(/matched 5 \(phone 5\), exact/);
     expect(readFileSync(output, 'utf8')).toBe(['13800138012', '+86 138 0013 8014', '13800138016', '13800138018', '138-0013-8020', ''].join('\n'));
   });
 
@@ -251,20 +255,30 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     const output = join(dir, 'count-only.csv');
     const counted = await join_(countOnly, '--input', users, '--id-type', 'phone', '--output', output);
     expect(counted.error).toBeUndefined();
-    expect(counted.out).toMatch(/matched 6 \(phone 6\)\nno rows written to \S+: the terms release only the overlap count to this party$/);
+    // The brand node counted and released; the CLI prints that release as it came, noise and all.
+    const release = /^run (\S+): (matched (\d+), with noise, ε 1, released by the brand node|the overlap is below the collaboration's minimum of 5; nothing is released)$/m.exec(counted.out);
+    expect(release, counted.out).not.toBeNull();
+    const served = await waitFor(async () => {
+      const run = await brand.call('GET', `/v1/psi/runs/${release![1]}`);
+      return run.body.status === 'finished' ? run.body : undefined;
+    }, 'the server run finished');
+    expect(served.result.decision).toEqual(release![3] ? { released: true, total: Number(release![3]), byIdType: null, cells: null, noise: { epsilon: 1 } } : { released: false, reason: 'below-min-overlap' });
+    // The brand may learn its matched members under these terms: 6 of its people matched by phone.
+    expect(served.result.membersStored).toBe(6);
+    expect(counted.out).toMatch(/no rows written to \S+(: the terms release only the overlap count to this party)?$/);
     expect(existsSync(output)).toBe(false);
 
+    // Three phones: fewer than the terms' minimum input, so the brand node refuses before any comparison.
     const few = await join_(countOnly, '--input', file('few.txt', '13800138000\n13800138002\n13900139001\n'), '--id-type', 'phone', '--output', output);
-    expect(few.error).toBeUndefined();
-    expect(few.out).toMatch(/the overlap is below the collaboration's minimum of 5; nothing is released\nno rows written to/);
+    expect(few.error?.message).toMatch(/ACCORD_ERR_GUARD_INPUT_TOO_SMALL/);
     expect(existsSync(output)).toBe(false);
   });
 
   it('reads SHA-256 hashes of normalised identifiers as they are, and refuses what it cannot read as asked', async () => {
     const hashes = [0, 2, 4, 6, 8, 10].map((i) => createHash('sha256').update(`+86${brandPhone(i)}`).digest('hex'));
-    const hashed = await join_(countOnly, '--input', file('hashed.csv', `phone_sha256\n${hashes.join('\n')}\n`), '--id-type', 'phone_sha256');
+    const hashed = await join_(members, '--input', file('hashed.csv', `phone_sha256\n${hashes.join('\n')}\n`), '--id-type', 'phone_sha256');
     expect(hashed.error).toBeUndefined();
-    expect(hashed.out).toMatch(/to match: phone 6\nrun \S+: matched 6 \(phone 6\)$/);
+    expect(hashed.out).toMatch(/to match: phone 6\nrun \S+: matched 6 \(phone 6\), exact, released by this party$/);
 
     const users = file('users3.csv', partnerCsv);
     expect((await join_(countOnly, '--input', users, '--id-type', 'phone', '--column', 'mobile')).error?.message).toMatch(/has no column mobile in its header row \(name, phone, email\)/);
@@ -275,9 +289,8 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
     expect(missing).toEqual({ code: 1, stdout: '', stderr: `accord: cannot read ${join(dir, 'missing.csv')}: there is no such file (ENOENT)\n` });
 
     const ragged = await join_(countOnly, '--input', file('ragged.csv', 'mobile,name\n13800138000,x\n13800138002\n'), '--id-type', 'phone', '--column', 'mobile');
-    expect(ragged.error).toBeUndefined();
     expect(ragged.out).toContain('ragged.csv: 2 rows; to match: phone 1; 1 value not valid, not sent (row_malformed 1) in row 3');
-    expect(ragged.out).toMatch(/below the collaboration's minimum of 5; nothing is released$/);
+    expect(ragged.error?.message).toMatch(/ACCORD_ERR_GUARD_INPUT_TOO_SMALL/);
   });
 
   it('the brand cannot call the offline party, and a revoked collaboration refuses the CLI', async () => {

@@ -19,6 +19,8 @@ const terms: CollaborationTerms = {
   minOverlap: 100,
   minCellSize: 100,
   noise: { epsilonPerRun: 1, totalEpsilon: 10 },
+  minInputSize: 1_000,
+  declaredSizeTolerance: 0.05,
   runBudget: 100,
   maxRunsPerDay: 10,
   maxSetSize: 1_000_000,
@@ -40,11 +42,29 @@ describe('approval constraints', () => {
       outputs: { overlapCount: true, matchedToBrand: true, matchedToPartner: false, tagEnrichment: { tags: ['city'] } },
     });
     expect(effectiveTerms(terms, [{ outputs: { tagEnrichment: null } }]).outputs.tagEnrichment).toBeNull();
-    expect(effectiveTerms({ ...terms, noise: null }, [{ noise: { epsilonPerRun: 0.5, totalEpsilon: 3 } }]).noise).toEqual({ epsilonPerRun: 0.5, totalEpsilon: 3 });
+    expect(effectiveTerms({ ...terms, noise: null, exactCounts: true }, [{ exactCounts: true }, { noise: { epsilonPerRun: 0.5, totalEpsilon: 3 } }]).noise).toEqual({ epsilonPerRun: 0.5, totalEpsilon: 3 });
+    expect(effectiveTerms(terms, [{ minInputSize: 5_000, declaredSizeTolerance: 0.01 }, { minInputSize: 2_000 }])).toMatchObject({ minInputSize: 5_000, declaredSizeTolerance: 0.01 });
+  });
+
+  it('counts exactly only when the terms offer it and every party opts in; silence keeps the default noise', () => {
+    const exact = { ...terms, noise: null, exactCounts: true as const };
+    expect(effectiveTerms(exact, [{ exactCounts: true }, { exactCounts: true }])).toMatchObject({ noise: null, exactCounts: true });
+    for (const approvals of [[{ exactCounts: true as const }, {}], [{}, {}]]) {
+      const effective = effectiveTerms(exact, approvals);
+      expect(effective.noise).toEqual({ epsilonPerRun: 1, totalEpsilon: 10 });
+      expect(effective.exactCounts).toBeUndefined();
+    }
+    // Opting in to what the terms do not offer loosens them.
+    expect(() => checkOnlyTightens(terms, { exactCounts: true })).toThrow(expect.objectContaining({ code: 'ACCORD_ERR_COLLABORATION_CONSTRAINTS' }));
+    expect(() => checkOnlyTightens(exact, { exactCounts: true })).not.toThrow();
+    // The terms say exact counts explicitly, or they carry noise.
+    expect(collaborationTermsSchema.safeParse(exact).success).toBe(true);
+    expect(collaborationTermsSchema.safeParse({ ...terms, noise: null }).success).toBe(false);
+    expect(collaborationTermsSchema.safeParse({ ...terms, exactCounts: true }).success).toBe(false);
   });
 
   it('refuses constraints that loosen the terms, and names each', () => {
-    const loosening: ApprovalConstraints[] = [{ minOverlap: 99 }, { minCellSize: 1 }, { runBudget: 101 }, { maxRunsPerDay: 11 }, { maxSetSize: 2_000_000 }, { noise: { epsilonPerRun: 2, totalEpsilon: 10 } }, { expiresAt: '2031-01-01T00:00:00.000Z' }, { idTypes: ['imei'] }, { outputs: { tagEnrichment: { tags: ['income'] } } }];
+    const loosening: ApprovalConstraints[] = [{ minOverlap: 99 }, { minCellSize: 1 }, { minInputSize: 999 }, { declaredSizeTolerance: 0.1 }, { runBudget: 101 }, { maxRunsPerDay: 11 }, { maxSetSize: 2_000_000 }, { noise: { epsilonPerRun: 2, totalEpsilon: 10 } }, { expiresAt: '2031-01-01T00:00:00.000Z' }, { idTypes: ['imei'] }, { outputs: { tagEnrichment: { tags: ['income'] } } }];
     for (const loose of loosening) {
       expect(() => checkOnlyTightens(terms, loose), JSON.stringify(loose)).toThrow(expect.objectContaining({ code: 'ACCORD_ERR_COLLABORATION_CONSTRAINTS' }));
     }
@@ -72,5 +92,7 @@ describe('approval constraints', () => {
     expect(collaborationTermsSchema.safeParse({ ...terms, idTypes: ['wechat_openid'] }).success).toBe(false);
     expect(collaborationTermsSchema.safeParse({ ...terms, parties: [terms.parties[0], { ...terms.parties[1], role: 'brand' }] }).success).toBe(false);
     expect(collaborationTermsSchema.safeParse({ ...terms, expiresAt: '2030-01-01T00:00:00Z' }).success).toBe(false);
+    // An input smaller than the minimum overlap could never release anything.
+    expect(collaborationTermsSchema.safeParse({ ...terms, minInputSize: 99 }).success).toBe(false);
   });
 });

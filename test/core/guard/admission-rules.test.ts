@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admissionRefusal, checkDeclaredSize, checkDeclaredSizes } from '../../../core/guard/admission-rules.ts';
+import { admissionRefusal, checkArrivedInput, checkDeclaredInput, checkDeclaredSize, checkDeclaredSizes } from '../../../core/guard/admission-rules.ts';
 import { GuardError } from '../../../core/guard/guard-errors.ts';
 import { defaultGuardPolicy, parseGuardPolicy, strictestPolicy, type GuardPolicy } from '../../../core/guard/guard-policy.ts';
 
@@ -17,8 +17,10 @@ function codeOf(work: () => unknown): string | undefined {
 }
 
 describe('admission rules', () => {
-  it('takes the minimum overlap of 100 when a party states no policy', () => {
-    expect(parseGuardPolicy(undefined).minOverlap).toBe(100);
+  it('takes the minimum overlap of 100 when a party states no policy, and inputs of at least ten times it', () => {
+    expect(parseGuardPolicy(undefined)).toMatchObject({ minOverlap: 100, minInputSize: 1_000, declaredSizeTolerance: 0.05 });
+    expect(parseGuardPolicy({ minOverlap: 20 }).minInputSize).toBe(200);
+    expect(parseGuardPolicy({ minOverlap: 20, minInputSize: 50 }).minInputSize).toBe(50);
   });
 
   it('applies the strictest value of every field across the parties', () => {
@@ -54,6 +56,26 @@ describe('admission rules', () => {
     expect(codeOf(() => checkDeclaredSize(1_000, 50_000_000, 'peer'))).toBe('ACCORD_ERR_GUARD_SIZE_MISMATCH');
     expect(codeOf(() => checkDeclaredSize(1_000, 1_000, 'own'))).toBeUndefined();
     expect(codeOf(() => checkDeclaredSize(1_000, 998, 'own'))).toBeUndefined();
+  });
+
+  it('refuses a whole input that repeats an element, holds fewer than the minimum, or falls short of its declaration beyond the tolerance', () => {
+    const rules = { minInputSize: 100, declaredSizeTolerance: 0.05 };
+    expect(codeOf(() => checkArrivedInput(1_000, 1_000, 1_000, rules, 'the email set'))).toBeUndefined();
+    expect(codeOf(() => checkArrivedInput(1_000, 950, 950, rules, 'the email set'))).toBeUndefined();
+    expect(codeOf(() => checkArrivedInput(1_000, 949, 949, rules, 'the email set'))).toBe('ACCORD_ERR_GUARD_SIZE_MISMATCH');
+    // Declared 10,000, sent one: refused on what arrived.
+    expect(codeOf(() => checkArrivedInput(10_000, 1, 1, rules, 'the email set'))).toBe('ACCORD_ERR_GUARD_INPUT_TOO_SMALL');
+    expect(codeOf(() => checkArrivedInput(99, 99, 99, rules, 'the email set'))).toBe('ACCORD_ERR_GUARD_INPUT_TOO_SMALL');
+    expect(codeOf(() => checkArrivedInput(1_000, 1_001, 1_001, rules, 'the email set'))).toBe('ACCORD_ERR_GUARD_SIZE_MISMATCH');
+    expect(codeOf(() => checkArrivedInput(1_000, 1_000, 999, rules, 'the email set'))).toBe('ACCORD_ERR_GUARD_DUPLICATE_INPUT');
+    expect(codeOf(() => checkArrivedInput(1_000, 1_000, 1_000, { ...rules, declaredSizeTolerance: 0 }, 'the email set'))).toBeUndefined();
+    expect(codeOf(() => checkArrivedInput(1_000, 999, 999, { ...rules, declaredSizeTolerance: 0 }, 'the email set'))).toBe('ACCORD_ERR_GUARD_SIZE_MISMATCH');
+  });
+
+  it('refuses a declaration the minimum input could never accept', () => {
+    expect(codeOf(() => checkDeclaredInput(99, { minInputSize: 100 }, 'the email set'))).toBe('ACCORD_ERR_GUARD_INPUT_TOO_SMALL');
+    expect(codeOf(() => checkDeclaredInput(0, { minInputSize: 1 }, 'the email set'))).toBe('ACCORD_ERR_GUARD_INPUT_TOO_SMALL');
+    expect(codeOf(() => checkDeclaredInput(100, { minInputSize: 100 }, 'the email set'))).toBeUndefined();
   });
 
   it('refuses a run past the lifetime budget before looking at the daily limit', () => {

@@ -8,6 +8,7 @@ import { guardDecisionsOf, recordGuardRefusal } from '../../../core/guard/guard-
 import { defaultGuardPolicy, type GuardPolicy } from '../../../core/guard/guard-policy.ts';
 import { releaseCounts } from '../../../core/guard/release-counts.ts';
 import { releaseMembers } from '../../../core/guard/release-members.ts';
+import { recordPeerRelease } from '../../../core/guard/record-peer-release.ts';
 import { OTHER_CELL } from '../../../core/guard/suppress-small-cells.ts';
 import { ensureTenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
@@ -100,6 +101,57 @@ describe.each(storageBackends)('output guard on %s', (backend) => {
     const spent = (await ledger()).reduce((sum, e) => sum + e.epsilonMicros, 0);
     expect(spent).toBe(500_000);
     expect(first).toMatchObject({ released: true, noise: { epsilon: 0.5 } });
+  });
+
+  it('with noise, applies the minimum overlap to the noisy count and spends ε whichever way it goes', async () => {
+    const p = noisy(1, 10);
+    await admit('r1', p);
+    await admit('r2', p);
+    // An exact count of 5 is withheld: the noisy one falls below 100, and the refusal is a release too.
+    expect(await inBrand((trx) => releaseCounts(trx, collaboration, 'r1', p, { total: 5, sensitivity: 2 }))).toEqual({ released: false, reason: 'below-min-overlap' });
+    expect(await inBrand((trx) => releaseCounts(trx, collaboration, 'r2', p, { total: 5_000, sensitivity: 2 }))).toMatchObject({ released: true, byIdType: null, noise: { epsilon: 1 } });
+    const counts = (await ledger()).filter((e) => e.stage === 'counts');
+    expect(counts.map((e) => [e.outcome, e.epsilonMicros])).toEqual([
+      ['withheld', 1_000_000],
+      ['released', 1_000_000],
+    ]);
+    // Neither entry holds the exact count; the release holds the noisy one and how the noise was scaled.
+    expect(counts[0]!.details).toEqual({ minOverlap: 100, noise: { epsilon: 1, sensitivity: 2 } });
+    expect(counts[1]!.details).toMatchObject({ noise: { epsilon: 1, sensitivity: 2 }, onlyOutput: false });
+  });
+
+  it('exact counts that are the only output of their run: withholds one within the minimum overlap of an earlier one', async () => {
+    for (const run of ['r1', 'r2', 'r3', 'r4', 'r5']) await admit(run);
+    const release = (run: string, total: number, onlyOutput = true) => inBrand((trx) => releaseCounts(trx, collaboration, run, policy, { total }, { onlyOutput }));
+    expect(await release('r1', 500)).toMatchObject({ released: true, total: 500, noise: null });
+    // S, then S plus one person: the difference would tell that person.
+    expect(await release('r2', 501)).toEqual({ released: false, reason: 'too-close-to-earlier-count' });
+    // The same count again tells nothing new; one a minimum overlap away is a different audience.
+    expect(await release('r3', 500)).toMatchObject({ released: true, total: 500 });
+    expect(await release('r4', 600)).toMatchObject({ released: true, total: 600 });
+    // A count released with its members (which show the exact overlap anyway) is not held back.
+    expect(await release('r5', 599, false)).toMatchObject({ released: true, total: 599 });
+    expect(JSON.stringify((await ledger()).find((e) => e.runId === 'r2')!.details)).not.toContain('501');
+  });
+
+  it("records a peer's release as the peer decided it, spending the ε its terms say, once", async () => {
+    const p = noisy(0.5, 1);
+    await admit('r1', p);
+    await admit('r2', p);
+    const decision = { released: true as const, total: 1_234, byIdType: null, cells: null, noise: { epsilon: 0.5 } };
+    expect(await inBrand((trx) => recordPeerRelease(trx, collaboration, 'r1', p, decision, 'peer-node'))).toEqual(decision);
+    // Asked again (a retried finish), the recorded decision comes back and nothing more is spent.
+    expect(await inBrand((trx) => recordPeerRelease(trx, collaboration, 'r1', p, { released: false, reason: 'below-min-overlap' }, 'peer-node'))).toEqual(decision);
+    // A refusal decided on a noisy count spent ε at the peer, so it does here.
+    await inBrand((trx) => recordPeerRelease(trx, collaboration, 'r2', p, { released: false, reason: 'below-min-overlap' }, 'peer-node'));
+    const counts = (await ledger()).filter((e) => e.stage === 'counts');
+    expect(counts.map((e) => [e.outcome, e.epsilonMicros, e.details.decidedBy])).toEqual([
+      ['released', 500_000, 'peer-node'],
+      ['withheld', 500_000, 'peer-node'],
+    ]);
+    // The budget is spent on this node too: no further run is admitted.
+    expect(await rejection(admit('r3', p))).toMatchObject({ code: 'ACCORD_ERR_GUARD_PRIVACY_BUDGET' });
+    expect(await rejection(inBrand((trx) => recordPeerRelease(trx, collaboration, 'never', p, decision, 'peer-node')))).toMatchObject({ code: 'ACCORD_ERR_GUARD_NOT_ADMITTED' });
   });
 
   it('refuses to admit the same run id twice', async () => {

@@ -39,6 +39,10 @@ describe.each(PSI_SUITES)('PSI engine, %s', (suite) => {
     expect(toHex(baX)).toBe(toHex(abX));
     expect(input).toHaveLength(300 * 32);
     expect(aX).toHaveLength(300 * 32);
+    // A Buffer too (what a database driver hands back): Buffer#slice is a view, and transferring it would empty the caller's copy.
+    const buffer = Buffer.concat([aX]);
+    expect(toHex(await engine.reblind(buffer, b))).toBe(toHex(baX));
+    expect(toHex(buffer)).toBe(toHex(aX));
   });
 
   it('rejects the whole call with the first invalid element’s index, across batches', async () => {
@@ -87,6 +91,11 @@ describe('PSI engine across batch boundaries', () => {
       const key = engine.newKey();
       const pooled = await engine.hashAndBlind(input, dst, key);
       expect(toHex(pooled)).toBe(toHex(single.hashAndBlind(input, dst, engine.exportKey(key))));
+      // Summed by two workers in batches, then the partial sums added: the single-thread sum.
+      expect(toHex(await engine.sum(pooled))).toBe(toHex(single.sum(pooled)));
+      const broken = pooled.slice();
+      broken.fill(0, 69_000 * 32, 69_001 * 32);
+      expect(((await rejectionOf(engine.sum(broken))) as PsiPointError).index).toBe(69_000);
       const unblinded = await engine.unblind(pooled.subarray(0, 64 * 32), key);
       for (const i of [0, 63]) {
         expect(toHex(unblinded.subarray(i * 32, i * 32 + 32))).toBe(toHex(hashToRistretto255(input.subarray(i * 32, i * 32 + 32), dst).toBytes()));
@@ -112,6 +121,7 @@ describe('PSI engine across batch boundaries', () => {
       broken.fill(0, 66_000 * 32, 66_001 * 32);
       expect(((await rejectionOf(engine.reblind(broken, b))) as PsiPointError).index).toBe(66_000);
       await expect(engine.unblind(baX, b)).rejects.toThrow(PsiUnsupportedError);
+      await expect(engine.sum(baX)).rejects.toThrow(/cannot sum/);
     } finally {
       await engine.close();
     }

@@ -61,6 +61,18 @@ describe('ristretto255 bulk engine (libsodium)', () => {
     expect(() => group.hashAndBlind(new Uint8Array(31), new Uint8Array([1]), key)).toThrow(RangeError);
   });
 
+  it('sums elements as the group does (G + 2G = 3G), refuses the identity and bad encodings, and sums nothing to the identity', () => {
+    const [zero, g, twoG, threeG] = GENERATOR_MULTIPLES.slice(0, 4).map((m) => hex(m!));
+    expect(toHex(group.sum(Buffer.concat([g!, twoG!])))).toBe(toHex(threeG!));
+    expect(toHex(group.sum(new Uint8Array(0)))).toBe(toHex(zero!));
+    for (const bad of [GENERATOR_MULTIPLES[0]!, ...allBadEncodings()]) {
+      expect(pointErrorOf(() => group.sum(Buffer.concat([g!, hex(bad)]))).index, bad).toBe(1);
+    }
+    // Partial sums may be the identity (they can cancel out); other encodings are still checked.
+    expect(toHex(group.sum(Buffer.concat([g!, zero!]), true))).toBe(toHex(g!));
+    expect(() => group.sum(Buffer.concat([g!, hex(allBadEncodings()[0]!)]), true)).toThrow(PsiPointError);
+  });
+
   it('refuses the zero scalar and non-canonical scalars as keys', () => {
     expect(() => group.checkKey(new Uint8Array(32))).toThrow(RangeError);
     expect(() => group.checkKey(new Uint8Array(32).fill(0xff))).toThrow(RangeError);
@@ -86,5 +98,9 @@ describe('ristretto255 bulk engine (libsodium)', () => {
     expect(toHex(ristrettoReference.unblind(baX, a))).toBe(toHex(bX));
     // Commutativity: H(x)^ab == H(x)^ba, so unblinding a leaves H(x)^b.
     expect(toHex(bX)).toBe(toHex(group.hashAndBlind(digests, dst, b)));
+    // Sums: the same bytes, and blinding commutes with summing (Σ x^a = (Σ x)^a), which the count-only check relies on.
+    const sum = group.sum(aX);
+    expect(toHex(ristrettoReference.sum(aX))).toBe(toHex(sum));
+    expect(toHex(group.sum(baX))).toBe(toHex(group.reblind(sum, b)));
   }, 180_000);
 });
