@@ -43,6 +43,8 @@ export interface HeContext extends HeDisposable {
   readonly paramsId: string;
   /** Values per ciphertext (rows per chunk). */
   readonly slots: number;
+  /** The most bytes a serialised ciphertext of this kind may have. */
+  maxCiphertextBytes(kind: HeCiphertextKind): number;
   readCiphertext(bytes: Uint8Array, kind: HeCiphertextKind): HeCiphertext;
   writeCiphertext(ciphertext: HeCiphertext): Uint8Array;
   /** A multiplier for multiplyAccumulate; at most `slots` values, the rest are zero. */

@@ -195,6 +195,10 @@ class SealContextImpl implements HeContext {
   // -------------------------------------------------------------------------------------------
   // Bytes
 
+  maxCiphertextBytes(kind: HeCiphertextKind): number {
+    return this.maxBytes[kind];
+  }
+
   readCiphertext(bytes: Uint8Array, kind: HeCiphertextKind): HeCiphertext {
     const view = checkHeader(bytes, this.maxBytes[kind]);
     const declared = BigUint64Array.from({ length: PARMS_ID_WORDS }, (_, i) => view.getBigUint64(HEADER_BYTES + 8 * i, true));
