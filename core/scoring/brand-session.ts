@@ -125,8 +125,13 @@ export class BrandSession implements HeDisposable {
    * to the release grid; and the brand's weights after its own step, from the cross terms.
    */
   answerProducts(step: number, weights: Float64Array, residualsDigest: string, products: Uint8Array): { message: Uint8Array; weights: Float64Array } {
+    const parts = this.openProducts(step, residualsDigest, products);
+    return this.answerFromSums(step, weights, messageDigest(products), this.decryptSums(parts));
+  }
+
+  /** answerProducts, part 1: the products checked and bound to the step and the residuals they answer. */
+  openProducts(step: number, residualsDigest: string, products: Uint8Array): Uint8Array[] {
     checkStep(this.spec, this.batches, step);
-    const batch = batchOfStep(this.batches, step);
     const featureCount = this.spec.providerFeatures;
     const { parts } = decodeStepMessage(products, this.header('provider', 'products', step, residualsDigest), {
       count: { max: featureCount + this.columns.length },
@@ -135,13 +140,23 @@ export class BrandSession implements HeDisposable {
     if (parts.length !== featureCount && parts.length !== featureCount + this.columns.length) {
       throw new ScoringError('ACCORD_ERR_SCORING_MESSAGE_MALFORMED', `${parts.length} products for ${featureCount} features and ${this.columns.length} cross terms`);
     }
-    // Decrypt everything before releasing anything: a part that does not decrypt refuses the whole step.
-    const sums = parts.map((part) => this.key.decryptSum(part));
+    return parts;
+  }
+
+  /** answerProducts, part 2, the HE work: each part's slot sum. A worker thread runs it over a share of the parts. */
+  decryptSums(parts: readonly Uint8Array[]): Float64Array {
+    return Float64Array.from(parts, (part) => this.key.decryptSum(part));
+  }
+
+  /** answerProducts, part 3, once every part decrypted (one that does not refuses the whole step, releasing nothing). */
+  answerFromSums(step: number, weights: Float64Array, productsDigest: string, sums: Float64Array): { message: Uint8Array; weights: Float64Array } {
+    const batch = batchOfStep(this.batches, step);
+    const featureCount = this.spec.providerFeatures;
     const { labelRange } = residualForm(this.spec.task);
     const noise = labelDpNoise(this.noiseSeed, this.spec.modelId, step, featureCount, this.spec.labelDpSigma * this.spec.clipNorm * labelRange);
     const released = Float64Array.from({ length: featureCount }, (_, j) => snapToReleaseGrid(sums[j]! + noise[j]!));
-    const cross = sums.length > featureCount ? sums.slice(featureCount) : new Array<number>(this.columns.length).fill(0);
-    const message = encodeStepMessage(this.header('brand', 'masked-sums', step, messageDigest(products)), [packNumbers(released)]);
+    const cross = sums.length > featureCount ? Array.from(sums.subarray(featureCount)) : new Array<number>(this.columns.length).fill(0);
+    const message = encodeStepMessage(this.header('brand', 'masked-sums', step, productsDigest), [packNumbers(released)]);
     return { message, weights: this.step(batch, weights, cross) };
   }
 

@@ -30,6 +30,29 @@ export interface ProductsReceipt {
   readonly maskSums: Float64Array;
 }
 
+/** A step's residuals once checked: the ciphertext bytes per chunk, and u_p over the batch. */
+export interface OpenedResiduals {
+  readonly step: number;
+  readonly inputDigest: string;
+  readonly parts: Uint8Array[];
+  readonly partial: Float64Array;
+}
+
+/** The masked products of some features (and perhaps the cross terms), with the features' mask sums. */
+export interface ProductParts {
+  readonly parts: Uint8Array[];
+  readonly maskSums: Float64Array;
+}
+
+/** A share of a provider session's features, for a worker thread to rebuild a session over. */
+export interface ProviderShare {
+  readonly spec: ScoringModelSpec;
+  readonly transform: FeatureTransform;
+  readonly columns: Float64Array[];
+  readonly seed: Uint8Array;
+  readonly featureOffset: number;
+}
+
 /** What the provider keeps of a trained model: its weights apply to transformed features. */
 export interface ProviderModel {
   readonly modelId: string;
@@ -47,6 +70,11 @@ export function startProviderSession(backend: HeBackend, spec: ScoringModelSpec,
   return new ProviderSession(spec, context, transform, applyFeatureTransform(transform, features), seed);
 }
 
+/** A session over a share of the features, in a worker thread. */
+export function startProviderShare(backend: HeBackend, share: ProviderShare): ProviderSession {
+  return new ProviderSession(share.spec, backend.createContext(share.spec.heParams), share.transform, share.columns, share.seed, share.featureOffset);
+}
+
 export class ProviderSession implements HeDisposable {
   readonly batches: Batch[];
   private readonly header: ReturnType<typeof stepHeaders>;
@@ -61,6 +89,8 @@ export class ProviderSession implements HeDisposable {
     readonly transform: FeatureTransform,
     private readonly columns: Float64Array[],
     private readonly seed: Uint8Array,
+    /** A shard session (one worker thread's share) holds the features from this index on. */
+    private readonly featureOffset = 0,
   ) {
     this.batches = batchLayout(spec.rows, spec.batchRows, context.slots);
     this.header = stepHeaders(spec.modelId, context.paramsId);
@@ -69,6 +99,11 @@ export class ProviderSession implements HeDisposable {
 
   initialWeights(): Float64Array {
     return new Float64Array(this.spec.providerFeatures);
+  }
+
+  /** What a worker thread needs to compute features from..to-1 (scoring-pool.ts); copies of the columns. */
+  share(from: number, to: number): ProviderShare {
+    return { spec: this.spec, transform: this.transform, columns: this.columns.slice(from, to).map((column) => column.slice()), seed: this.seed, featureOffset: from };
   }
 
   model(weights: Float64Array): ProviderModel {
@@ -96,35 +131,52 @@ export class ProviderSession implements HeDisposable {
 
   /** The reply to one step's residuals: masked per-feature sums, then the cross terms (none while u_p is zero). */
   computeProducts(step: number, weights: Float64Array, residuals: Uint8Array): { message: Uint8Array; receipt: ProductsReceipt } {
+    const opened = this.openResiduals(step, weights, residuals);
+    return this.sealProducts(opened, this.productParts(opened, true));
+  }
+
+  /** computeProducts, part 1: the residuals checked and bound to the step, with u_p over its batch. */
+  openResiduals(step: number, weights: Float64Array, residuals: Uint8Array): OpenedResiduals {
     checkStep(this.spec, this.batches, step);
-    if (!this.brandColumns) throw new Error('the brand columns come before the first step');
+    if (this.featureOffset !== 0 || this.columns.length !== this.spec.providerFeatures) throw new Error('a shard cannot open residuals');
     const batch = batchOfStep(this.batches, step);
-    const inputDigest = messageDigest(residuals);
     const { parts } = decodeStepMessage(residuals, this.header('brand', 'residuals', step, null), {
       count: batch.chunks.length,
       maxPartBytes: this.context.maxCiphertextBytes('fresh'),
     });
+    return { step, inputDigest: messageDigest(residuals), parts, partial: rowScores(this.columns, weights, batch) };
+  }
+
+  /**
+   * computeProducts, part 2, the HE work: masked sums for this session's features, then the cross
+   * terms if asked (they need the brand columns). A worker thread runs it over a share of the features.
+   */
+  productParts(opened: OpenedResiduals, crossTerms: boolean): ProductParts {
+    const { step, inputDigest, partial } = opened;
+    const batch = batchOfStep(this.batches, step);
+    if (crossTerms && !this.brandColumns) throw new Error('the brand columns come before the first step');
     const slope = residualForm(this.spec.task).slope;
-    const partial = rowScores(this.columns, weights, batch);
     const maskStream = (index: number) => keystream(this.seed, `mask ${JSON.stringify([this.spec.modelId, step, inputDigest, index])}`).fill;
-    const replies = withHeScope((scope) => {
-      const chunkOf = (c: number) => partial.subarray(batch.chunks[c]!.start - batch.start, batch.chunks[c]!.end - batch.start);
-      const d = parts.map((part, c) => {
+    const chunkOf = (c: number) => partial.subarray(batch.chunks[c]!.start - batch.start, batch.chunks[c]!.end - batch.start);
+    return withHeScope((scope) => {
+      const d = opened.parts.map((part, c) => {
         const ciphertext = scope.track(this.context.readCiphertext(part, 'fresh'));
         const shift = chunkOf(c).map((u) => slope * u);
         if (shift.some((value) => value !== 0)) this.context.addValues(ciphertext, shift);
         return ciphertext;
       });
-      const maskSums = new Float64Array(this.spec.providerFeatures);
+      const maskSums = new Float64Array(this.columns.length);
       const products = this.columns.map((_, j) => {
+        const feature = this.featureOffset + j;
         const sum = this.maskedSum(
           scope,
           batch.chunks.map((chunk, c) => ({ ciphertext: d[c]!, multiplier: this.multiplier(j, chunk) })),
-          () => new ScoringError('ACCORD_ERR_SCORING_CONSTANT_FEATURE', `feature ${j} is zero on every row of batch ${step % this.batches.length}`),
+          () => new ScoringError('ACCORD_ERR_SCORING_CONSTANT_FEATURE', `feature ${feature} is zero on every row of batch ${step % this.batches.length}`),
         );
-        maskSums[j] = this.context.maskReply(sum, maskStream(j), false);
+        maskSums[j] = this.context.maskReply(sum, maskStream(feature), false);
         return this.context.writeCiphertext(sum);
       });
+      if (!crossTerms) return { parts: products, maskSums };
       const partialMultipliers = batch.chunks.map((_, c) => scope.track(this.context.encodeMultiplier(chunkOf(c))));
       // Before the provider's first update u_p is zero and so are the cross terms, which the brand knows.
       const cross = partialMultipliers.every((multiplier) => multiplier.isZero)
@@ -140,8 +192,15 @@ export class ProviderSession implements HeDisposable {
           });
       return { parts: [...products, ...cross], maskSums };
     });
-    const message = encodeStepMessage(this.header('provider', 'products', step, inputDigest), replies.parts);
-    return { message, receipt: { step, inputDigest, digest: messageDigest(message), maskSums: replies.maskSums } };
+  }
+
+  /** computeProducts, part 3: every feature's product (in order), then the cross terms, as one message. */
+  sealProducts(opened: OpenedResiduals, products: ProductParts): { message: Uint8Array; receipt: ProductsReceipt } {
+    const features = this.spec.providerFeatures;
+    const counts = [features, features + this.spec.brandFeatures + 1];
+    if (!counts.includes(products.parts.length) || products.maskSums.length !== features) throw new Error(`${products.parts.length} product parts for ${features} features`);
+    const message = encodeStepMessage(this.header('provider', 'products', opened.step, opened.inputDigest), products.parts);
+    return { message, receipt: { step: opened.step, inputDigest: opened.inputDigest, digest: messageDigest(message), maskSums: products.maskSums } };
   }
 
   /** Unmasks the brand's noisy sums into this step's gradient and takes the step. */

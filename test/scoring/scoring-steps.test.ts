@@ -161,9 +161,9 @@ describe('scoring steps: refusals', () => {
 });
 
 describe('model audit at release', () => {
-  it('refuses to release scores from a model trained on a label that copies one tag', () => {
+  it('refuses to release scores from a model trained on a label that copies one tag', async () => {
     const crafted = { ...data, labels: data.provider[0]!.map((x) => Number(x > 0)) };
-    const run = trainTwoParty(backend, defineModelSpec({ ...specInput, modelId: 'crafted' }, policy), crafted);
+    const run = await trainTwoParty(backend, defineModelSpec({ ...specInput, modelId: 'crafted' }, policy), crafted);
     const error = (() => {
       try {
         releasePartialScores(run.providerModel, data.provider.map((column) => column.subarray(0, 200)), policy);
@@ -176,8 +176,8 @@ describe('model audit at release', () => {
     expect((error?.extensions.audit as { dominantTag: number }).dominantTag).toBe(0);
   });
 
-  it('releases coarse scores from an honest model, and only for large enough requests', () => {
-    const run = trainTwoParty(backend, defineModelSpec({ ...specInput, modelId: 'honest' }, policy), data);
+  it('releases coarse scores from an honest model, and only for large enough requests', async () => {
+    const run = await trainTwoParty(backend, defineModelSpec({ ...specInput, modelId: 'honest' }, policy), data);
     const scores = releasePartialScores(run.providerModel, data.provider.map((column) => column.subarray(0, 200)), policy);
     expect(scores.length).toBe(200);
     expect(scores.every((u) => Number.isInteger(u * 4))).toBe(true);

@@ -18,14 +18,14 @@ beforeAll(async () => {
 });
 
 describe('vertical logistic regression through the HE steps', () => {
-  it('scores held-out rows within 0.005 AUC of a centralised plaintext model, with label DP σ = 4', () => {
+  it('scores held-out rows within 0.005 AUC of a centralised plaintext model, with label DP σ = 4', async () => {
     const all = syntheticData({ rows: 25_000, providerFeatures: 20, brandFeatures: 5 });
     const train = sliceRows(all, 0, 20_000);
     const validation = sliceRows(all, 20_000, 22_500);
     const test = sliceRows(all, 22_500, 25_000);
     const spec = defineModelSpec({ modelId: 'speed', task: 'logistic', rows: 20_000, providerFeatures: 20, brandFeatures: 5, batchRows: 4096, epochs: 4 }, policy);
     expect(spec.labelDpSigma).toBe(4);
-    const run = trainTwoParty(backend, spec, train);
+    const run = await trainTwoParty(backend, spec, train);
 
     // Scoring as the nodes will: the provider releases coarse partial scores, the brand adds its own.
     const logits = (rows: typeof test) => {
@@ -55,10 +55,10 @@ describe('vertical logistic regression through the HE steps', () => {
   });
 
   for (const heParams of ['ckks-8192', 'bfv-8192'] as HeParamsName[]) {
-    it(`takes the same steps as plaintext first-order training under ${heParams} when no noise is added`, () => {
+    it(`takes the same steps as plaintext first-order training under ${heParams} when no noise is added`, async () => {
       const data = syntheticData({ rows: 16_384, providerFeatures: 6, brandFeatures: 2, seed: heParams });
       const spec = defineModelSpec({ modelId: `taylor-${heParams}`, task: 'logistic', heParams, rows: 16_384, providerFeatures: 6, brandFeatures: 2, batchRows: 8192, epochs: 1, labelDpSigma: 0 }, policy);
-      const run = trainTwoParty(backend, spec, data);
+      const run = await trainTwoParty(backend, spec, data);
       // The provider's exact (not coarsened) partial scores: this compares training, not release.
       const brand = brandPartialScores(run.brandModel, data.brand);
       const heLogits = lookalikeScores(run.providerModel, data.provider).map((u, i) => u + brand[i]!);
@@ -72,14 +72,14 @@ describe('vertical logistic regression through the HE steps', () => {
 });
 
 describe('revenue, lead and lookalike scores', () => {
-  it('trains a linear revenue model exactly (no Taylor step) and maps predictions to percentiles of the lead base', () => {
+  it('trains a linear revenue model exactly (no Taylor step) and maps predictions to percentiles of the lead base', async () => {
     const all = syntheticData({ rows: 10_192, providerFeatures: 8, brandFeatures: 2, task: 'linear', seed: 'revenue' });
     const train = sliceRows(all, 0, 8192);
     const leads = sliceRows(all, 8192, 10_192);
     // Without label noise the HE model must be the plaintext one; with it, at these tiny batches,
     // noise of σ·C·6 per sum costs about 0.015 correlation (measured), more than coarsening does.
     const spec = defineModelSpec({ modelId: 'revenue', task: 'linear', rows: 8192, providerFeatures: 8, brandFeatures: 2, batchRows: 4096, epochs: 3, labelDpSigma: 0 }, policy);
-    const run = trainTwoParty(backend, spec, train);
+    const run = await trainTwoParty(backend, spec, train);
     const brandPartials = brandPartialScores(run.brandModel, leads.brand);
     const plain = trainPlaintext(spec, train, run.slots).score(leads);
     const exact = lookalikeScores(run.providerModel, leads.provider);
@@ -95,11 +95,11 @@ describe('revenue, lead and lookalike scores', () => {
     expect(revenue[order.at(-1)!]).toBeGreaterThan(0.99);
   });
 
-  it('trains a provider-only lookalike model and reports lift on held-out seed members, aggregates only', () => {
+  it('trains a provider-only lookalike model and reports lift on held-out seed members, aggregates only', async () => {
     const population = syntheticData({ rows: 12_000, providerFeatures: 10, brandFeatures: 0, seed: 'lookalike' });
     const train = sliceRows(population, 0, 8192);
     const spec = defineModelSpec({ modelId: 'lookalike', task: 'logistic', rows: 8192, providerFeatures: 10, brandFeatures: 0, batchRows: 4096, epochs: 3 }, policy);
-    const run = trainTwoParty(backend, spec, train);
+    const run = await trainTwoParty(backend, spec, train);
     expect(run.brandModel.weights.length).toBe(1);
     // Scored in plaintext at the provider over rows not trained on; their positives play the held-out seed.
     const rest = sliceRows(population, 8192, 12_000);

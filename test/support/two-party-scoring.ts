@@ -12,7 +12,12 @@ import type { ProviderStepView } from '../../core/scoring/label-leakage.ts';
 import { sigmoid } from '../../core/scoring/model-metrics.ts';
 import type { ScoringModelSpec } from '../../core/scoring/model-spec.ts';
 import { startProviderSession, type ProviderModel } from '../../core/scoring/provider-session.ts';
+import { startBrandPool, startProviderPool } from '../../core/scoring/scoring-pool.ts';
 import { messageDigest } from '../../core/scoring/step-message.ts';
+
+/** The parties' sealed seeds in these runs (the bench subtracts the brand's noise again to measure leakage without it). */
+export const BRAND_NOISE_SEED = new Uint8Array(32).fill(1);
+export const PROVIDER_MASK_SEED = new Uint8Array(32).fill(2);
 
 export interface PartyData {
   readonly provider: Float64Array[];
@@ -72,51 +77,57 @@ export interface TwoPartyRun {
 
 export interface TwoPartyOptions {
   readonly onEpoch?: (epoch: number, ms: number) => void;
+  /** Worker threads per party for the HE work (scoring-pool.ts); 0 runs everything on this thread. */
+  readonly workers?: number;
 }
 
-export function trainTwoParty(backend: HeBackend, spec: ScoringModelSpec, data: PartyData, options: TwoPartyOptions = {}): TwoPartyRun {
-  const brand = startBrandSession(backend, spec, { features: data.brand, labels: data.labels }, { noiseSeed: new Uint8Array(32).fill(1) });
+export async function trainTwoParty(backend: HeBackend, spec: ScoringModelSpec, data: PartyData, options: TwoPartyOptions = {}): Promise<TwoPartyRun> {
+  const brand = startBrandSession(backend, spec, { features: data.brand, labels: data.labels }, { noiseSeed: BRAND_NOISE_SEED });
+  const provider = startProviderSession(backend, spec, data.provider, PROVIDER_MASK_SEED);
+  const workers = options.workers ?? 0;
+  const columns = brand.encryptBrandColumns();
+  const brandPool = workers > 0 ? await startBrandPool(brand, workers) : null;
+  const providerPool = workers > 0 ? await startProviderPool(provider, columns, workers) : null;
   try {
-    const provider = startProviderSession(backend, spec, data.provider, new Uint8Array(32).fill(2));
-    try {
-      const columns = brand.encryptBrandColumns();
-      provider.acceptBrandColumns(columns);
-      let brandToProvider = columns.length;
-      let providerToBrand = 0;
-      let wb = brand.initialWeights();
-      let wp = provider.initialWeights();
-      const steps: ProviderStepView[] = [];
-      const epochMs: number[] = [];
-      let epochStart = performance.now();
-      for (let step = 0; step < totalSteps(spec, brand.batches); step++) {
-        const residuals = brand.encryptResiduals(step, wb);
-        const products = provider.computeProducts(step, wp, residuals);
-        const answer = brand.answerProducts(step, wb, messageDigest(residuals), products.message);
-        const update = provider.applyMaskedSums(wp, products.receipt, answer.message);
-        wb = answer.weights;
-        wp = update.weights;
-        brandToProvider += residuals.length + answer.message.length;
-        providerToBrand += products.message.length;
-        steps.push({ batch: batchOfStep(provider.batches, step), gradientSums: update.gradientSums });
-        if ((step + 1) % brand.batches.length === 0) {
-          epochMs.push(performance.now() - epochStart);
-          options.onEpoch?.(epochMs.length, epochMs.at(-1)!);
-          epochStart = performance.now();
-        }
+    if (!providerPool) provider.acceptBrandColumns(columns);
+    let brandToProvider = columns.length;
+    let providerToBrand = 0;
+    let wb = brand.initialWeights();
+    let wp = provider.initialWeights();
+    const steps: ProviderStepView[] = [];
+    const epochMs: number[] = [];
+    let epochStart = performance.now();
+    for (let step = 0; step < totalSteps(spec, brand.batches); step++) {
+      const residuals = brand.encryptResiduals(step, wb);
+      const products = providerPool ? await providerPool.computeProducts(step, wp, residuals) : provider.computeProducts(step, wp, residuals);
+      const answer = brandPool
+        ? await brandPool.answerProducts(step, wb, messageDigest(residuals), products.message)
+        : brand.answerProducts(step, wb, messageDigest(residuals), products.message);
+      const update = provider.applyMaskedSums(wp, products.receipt, answer.message);
+      wb = answer.weights;
+      wp = update.weights;
+      brandToProvider += residuals.length + answer.message.length;
+      providerToBrand += products.message.length;
+      steps.push({ batch: batchOfStep(provider.batches, step), gradientSums: update.gradientSums });
+      if ((step + 1) % brand.batches.length === 0) {
+        epochMs.push(performance.now() - epochStart);
+        options.onEpoch?.(epochMs.length, epochMs.at(-1)!);
+        epochStart = performance.now();
       }
-      return {
-        brandModel: brand.model(wb),
-        providerModel: provider.model(wp),
-        providerView: { columns: applyFeatureTransform(provider.transform, data.provider), steps },
-        brandToProviderBytes: brandToProvider,
-        providerToBrandBytes: providerToBrand,
-        epochMs,
-        slots: provider.context.slots,
-      };
-    } finally {
-      provider.dispose();
     }
+    return {
+      brandModel: brand.model(wb),
+      providerModel: provider.model(wp),
+      providerView: { columns: applyFeatureTransform(provider.transform, data.provider), steps },
+      brandToProviderBytes: brandToProvider,
+      providerToBrandBytes: providerToBrand,
+      epochMs,
+      slots: provider.context.slots,
+    };
   } finally {
+    await providerPool?.close();
+    await brandPool?.close();
+    provider.dispose();
     brand.dispose();
   }
 }
