@@ -61,7 +61,8 @@ async function main(): Promise<void> {
 
   // CPU time beside wall time: on a shared machine the wall clock also counts other processes' turns.
   const epochCpuSeconds: number[] = [];
-  let cpuMark = process.cpuUsage();
+  const startCpu = process.cpuUsage();
+  let cpuMark = startCpu;
   const started = performance.now();
   const run = await trainTwoParty(backend, spec, train, {
     workers,
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     },
   });
   const totalSeconds = (performance.now() - started) / 1000;
+  const totalCpu = process.cpuUsage(startCpu);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
   // Held-out AUC as the nodes would score: coarse partial scores from the provider (its audit
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     epochSeconds,
     epochCpuSeconds,
     totalSeconds,
+    totalCpuSeconds: (totalCpu.user + totalCpu.system) / 1e6,
     brandToProviderMb: run.brandToProviderBytes / 1e6,
     providerToBrandMb: run.providerToBrandBytes / 1e6,
     peakRssMb,
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
         ['epochs (s each)', epochSeconds.map((s) => num(s)).join(', ')],
         ['epochs (CPU s each)', epochCpuSeconds.map((s) => num(s)).join(', ')],
         ['training total (s)', num(totalSeconds)],
+        ['training total (CPU s)', num(figures.totalCpuSeconds)],
         ['brand → provider (MB)', num(figures.brandToProviderMb, 1)],
         ['provider → brand (MB)', num(figures.providerToBrandMb, 1)],
         ['peak RSS (MB)', peakRssMb],

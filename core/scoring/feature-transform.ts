@@ -1,8 +1,11 @@
 /**
  * Each party standardises its own columns (mean 0, variance 1 over the training rows), so one
  * learning rate suits every weight and the audit compares weights on one scale. The provider also
- * scales every row to an L2 norm of at most `clipNorm`, which bounds what one row (so one label)
- * can move a gradient sum: the sensitivity label DP is calibrated to. Standardised binary tags are
+ * bounds every row's L2 norm by `clipNorm`, which bounds what one row (so one label) can move a
+ * gradient sum: the sensitivity label DP is calibrated to. With many features a standardised row is
+ * much longer than that (√d), so rows are first scaled by rowScale = min(1, clipNorm/√d), which
+ * leaves only outliers to clip; the provider divides its learning rate by rowScale² so its weights
+ * learn as fast as on unscaled features (reference data: 330 tags would otherwise train 5× slower). Standardised binary tags are
  * never all zero in a chunk, so no product is the zero plaintext SEAL refuses to multiply by.
  * The same transform, kept with the model, is applied to the rows being scored.
  */
@@ -12,7 +15,9 @@ export interface FeatureTransform {
   readonly means: Float64Array;
   /** 1 / standard deviation per column. */
   readonly scales: Float64Array;
-  /** Rows are scaled down to this L2 norm; null for no clipping. */
+  /** Every standardised value is multiplied by this first. */
+  readonly rowScale: number;
+  /** Rows are then scaled down to this L2 norm; null for no clipping. */
   readonly clipNorm: number | null;
 }
 
@@ -32,7 +37,8 @@ export function fitFeatureTransform(columns: readonly Float64Array[], clipNorm: 
     means[j] = mean;
     scales[j] = 1 / sd;
   });
-  return { means, scales, clipNorm };
+  const rowScale = clipNorm === null || columns.length === 0 ? 1 : Math.min(1, clipNorm / Math.sqrt(columns.length));
+  return { means, scales, rowScale, clipNorm };
 }
 
 /** Transformed copies of the columns (all of one length). */
@@ -40,7 +46,10 @@ export function applyFeatureTransform(transform: FeatureTransform, columns: read
   if (columns.length !== transform.means.length) {
     throw new ScoringError('ACCORD_ERR_SCORING_DATA_MISMATCH', `${columns.length} columns for a transform of ${transform.means.length}`);
   }
-  const out = columns.map((column, j) => Float64Array.from(column, (value) => (value - transform.means[j]!) * transform.scales[j]!));
+  const out = columns.map((column, j) => {
+    const scale = transform.scales[j]! * transform.rowScale;
+    return Float64Array.from(column, (value) => (value - transform.means[j]!) * scale);
+  });
   if (transform.clipNorm === null || out.length === 0) return out;
   const rows = out[0]!.length;
   const norms = new Float64Array(rows);

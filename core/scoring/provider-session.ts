@@ -101,9 +101,15 @@ export class ProviderSession implements HeDisposable {
     return new Float64Array(this.spec.providerFeatures);
   }
 
-  /** What a worker thread needs to compute features from..to-1 (scoring-pool.ts); copies of the columns. */
+  /** What a worker thread needs to compute features from..to-1 (scoring-pool.ts). */
   share(from: number, to: number): ProviderShare {
-    return { spec: this.spec, transform: this.transform, columns: this.columns.slice(from, to).map((column) => column.slice()), seed: this.seed, featureOffset: from };
+    // Sent by structured clone, which copies them.
+    return { spec: this.spec, transform: this.transform, columns: this.columns.slice(from, to), seed: this.seed, featureOffset: from };
+  }
+
+  /** Encodes every feature multiplier now rather than during the first epoch (d × chunks × 128 KiB of WASM memory). */
+  prepare(): void {
+    for (const batch of this.batches) for (const chunk of batch.chunks) this.columns.forEach((_, j) => this.multiplier(j, chunk));
   }
 
   model(weights: Float64Array): ProviderModel {
@@ -213,7 +219,9 @@ export class ProviderSession implements HeDisposable {
     const sums = unpackNumbers(parts[0]!, this.spec.providerFeatures);
     const gradientSums = sums.map((sum, j) => this.context.reduceSum(sum - receipt.maskSums[j]!));
     const rows = batch.end - batch.start;
-    const next = weights.map((weight, j) => weight - this.spec.learningRate * (gradientSums[j]! / rows + this.spec.l2 * weight));
+    // Steps as fast as on unscaled standardised features (feature-transform.ts); the penalty is on those too.
+    const rate = this.spec.learningRate / this.transform.rowScale ** 2;
+    const next = weights.map((weight, j) => weight - rate * (gradientSums[j]! / rows) - this.spec.learningRate * this.spec.l2 * weight);
     return { weights: next, gradientSums };
   }
 

@@ -18,6 +18,7 @@ async function serve(): Promise<void> {
   if (data.role === 'provider') {
     const session = startProviderShare(backend, data.share);
     if (data.brandColumns) session.acceptBrandColumns(data.brandColumns);
+    session.prepare();
     run = (task) => {
       const products = session.productParts((task as { opened: OpenedResiduals }).opened, data.brandColumns !== null);
       // SEAL's serialisations are fresh buffers of their own; transfer them rather than copy.

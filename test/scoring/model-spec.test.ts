@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { batchLayout } from '../../core/scoring/batch-layout.ts';
 import { defineModelSpec, defaultScoringPolicy, parseScoringPolicy } from '../../core/scoring/model-spec.ts';
-import { ScoringError } from '../../core/scoring/scoring-errors.ts';
+import { errorCode } from '../support/error-code.ts';
 
 const base = { modelId: 'm', task: 'logistic', rows: 100_000, providerFeatures: 50, brandFeatures: 5 };
 
-function codeOf(input: unknown, policy = defaultScoringPolicy): string | undefined {
-  try {
-    defineModelSpec(input, policy);
-  } catch (error) {
-    if (error instanceof ScoringError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (input: unknown, policy = defaultScoringPolicy) => errorCode(() => defineModelSpec(input, policy));
 
 describe('model spec', () => {
   it('fills the reference defaults: CKKS, batches of 16,384, 5 epochs, σ = 4, rows clipped to norm 8', () => {

@@ -1,29 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeBackend } from '../../crypto/he/he-backend.ts';
-import { HeError } from '../../crypto/he/he-error.ts';
 import { loadSealBackend } from '../../crypto/he/seal-backend.ts';
 import { startBrandSession, type BrandSession } from '../../core/scoring/brand-session.ts';
 import { defineModelSpec, parseScoringPolicy, type ScoringModelSpec } from '../../core/scoring/model-spec.ts';
 import { releasePartialScores } from '../../core/scoring/partial-scores.ts';
 import { startProviderSession, type ProviderSession } from '../../core/scoring/provider-session.ts';
-import { ScoringError } from '../../core/scoring/scoring-errors.ts';
+import type { ScoringError } from '../../core/scoring/scoring-errors.ts';
 import { decodeStepMessage, encodeStepMessage, messageDigest, stepHeaders } from '../../core/scoring/step-message.ts';
 import { syntheticData, trainTwoParty, type PartyData } from '../support/two-party-scoring.ts';
+import { errorCode } from '../support/error-code.ts';
 
 const policy = parseScoringPolicy({ minBatchRows: 4096 });
 const specInput = { modelId: 'steps', task: 'logistic', rows: 8192, providerFeatures: 6, brandFeatures: 2, batchRows: 4096, epochs: 2 } as const;
 const NOISE_SEED = new Uint8Array(32).fill(1);
 const MASK_SEED = new Uint8Array(32).fill(2);
 
-function codeOf(work: () => unknown): string | undefined {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof ScoringError || error instanceof HeError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 let backend: HeBackend;
 let spec: ScoringModelSpec;
@@ -97,20 +88,20 @@ describe('scoring steps: refusals', () => {
     const wp = provider.initialWeights();
     const wb = brand.initialWeights();
     // Residuals of step 0 offered as step 1's.
-    expect(codeOf(() => provider.computeProducts(1, wp, s0!.residuals))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => provider.computeProducts(1, wp, s0!.residuals))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
     // Products of step 0 answered as step 1's, or against other residuals.
-    expect(codeOf(() => brand.answerProducts(1, wb, messageDigest(s1!.residuals), s0!.products.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
-    expect(codeOf(() => brand.answerProducts(0, wb, messageDigest(s1!.residuals), s0!.products.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => brand.answerProducts(1, wb, messageDigest(s1!.residuals), s0!.products.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => brand.answerProducts(0, wb, messageDigest(s1!.residuals), s0!.products.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
     // Masked sums of step 0 applied to step 1's products.
-    expect(codeOf(() => provider.applyMaskedSums(wp, s1!.products.receipt, s0!.answer.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => provider.applyMaskedSums(wp, s1!.products.receipt, s0!.answer.message))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
     // The brand's own residuals offered back to it as the provider's products.
-    expect(codeOf(() => brand.answerProducts(0, wb, messageDigest(s0!.residuals), s0!.residuals))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => brand.answerProducts(0, wb, messageDigest(s0!.residuals), s0!.residuals))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
   });
 
   it('refuse residuals of another model', () => {
     const other = startBrandSession(backend, { ...spec, modelId: 'other' }, { features: data.brand, labels: data.labels }, { noiseSeed: NOISE_SEED });
     try {
-      expect(codeOf(() => provider.computeProducts(0, provider.initialWeights(), other.encryptResiduals(0, other.initialWeights())))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+      expect(errorCode(() => provider.computeProducts(0, provider.initialWeights(), other.encryptResiduals(0, other.initialWeights())))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
     } finally {
       other.dispose();
     }
@@ -122,16 +113,16 @@ describe('scoring steps: refusals', () => {
     const residuals = brand.encryptResiduals(0, wb);
     const header = stepHeaders(spec.modelId, provider.context.paramsId)('brand', 'residuals', 0, null);
     const first = decodeStepMessage(residuals, header, { count: 1, maxPartBytes: 1 << 20 }).parts[0]!;
-    expect(codeOf(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, first.subarray(0, 5000))))).toBe('ACCORD_ERR_HE_MALFORMED');
-    expect(codeOf(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, new Uint8Array(600_000))))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => provider.computeProducts(0, wp, residuals.subarray(0, residuals.length - 1)))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, first.subarray(0, 5000))))).toBe('ACCORD_ERR_HE_MALFORMED');
+    expect(errorCode(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, new Uint8Array(600_000))))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => provider.computeProducts(0, wp, residuals.subarray(0, residuals.length - 1)))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
     // A ciphertext under the strict (BFV) parameters, slipped into a CKKS model's message.
     const bfv = backend.createContext('bfv-8192');
     try {
       const key = bfv.generateSecretKey();
       const foreign = key.encrypt(Float64Array.of(1, 2, 3));
       key.dispose();
-      expect(codeOf(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, foreign)))).toBe('ACCORD_ERR_HE_WRONG_PARAMS');
+      expect(errorCode(() => provider.computeProducts(0, wp, withPart(residuals, header, 0, foreign)))).toBe('ACCORD_ERR_HE_WRONG_PARAMS');
     } finally {
       bfv.dispose();
     }
@@ -152,7 +143,7 @@ describe('scoring steps: refusals', () => {
       const limits = { count: { max: 100 }, maxPartBytes: 1 << 20 };
       const foreignPart = decodeStepMessage(foreignProducts, { ...header, inputDigest: messageDigest(strangerResiduals) }, limits).parts[2]!;
       const tampered = withPart(products, header, 2, foreignPart);
-      expect(codeOf(() => brand.answerProducts(0, wb, messageDigest(residuals), tampered))).toBe('ACCORD_ERR_HE_UNDECRYPTABLE');
+      expect(errorCode(() => brand.answerProducts(0, wb, messageDigest(residuals), tampered))).toBe('ACCORD_ERR_HE_UNDECRYPTABLE');
     } finally {
       stranger.dispose();
       strangerProvider.dispose();
@@ -181,6 +172,6 @@ describe('model audit at release', () => {
     const scores = releasePartialScores(run.providerModel, data.provider.map((column) => column.subarray(0, 200)), policy);
     expect(scores.length).toBe(200);
     expect(scores.every((u) => Number.isInteger(u * 4))).toBe(true);
-    expect(codeOf(() => releasePartialScores(run.providerModel, data.provider.map((column) => column.subarray(0, 99)), policy))).toBe('ACCORD_ERR_SCORING_RELEASE_TOO_SMALL');
+    expect(errorCode(() => releasePartialScores(run.providerModel, data.provider.map((column) => column.subarray(0, 99)), policy))).toBe('ACCORD_ERR_SCORING_RELEASE_TOO_SMALL');
   });
 });

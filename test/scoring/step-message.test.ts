@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ScoringError } from '../../core/scoring/scoring-errors.ts';
 import { decodeStepMessage, encodeStepMessage, messageDigest, packNumbers, stepHeaders, unpackNumbers } from '../../core/scoring/step-message.ts';
+import { errorCode } from '../support/error-code.ts';
 
 const header = stepHeaders('model-1', 'params-1')('brand', 'residuals', 3, null);
 const limits = { count: 2, maxPartBytes: 16 };
 
-function codeOf(work: () => unknown): string | undefined {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof ScoringError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('step messages', () => {
   const message = encodeStepMessage(header, [Uint8Array.of(1, 2, 3), new Uint8Array(0)]);
@@ -27,25 +18,25 @@ describe('step messages', () => {
 
   it('refuse a message bound to another model, step, sender, kind, parameter set or input', () => {
     for (const field of ['modelId', 'paramsId', 'inputDigest'] as const) {
-      expect(codeOf(() => decodeStepMessage(message, { ...header, [field]: 'other' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+      expect(errorCode(() => decodeStepMessage(message, { ...header, [field]: 'other' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
     }
-    expect(codeOf(() => decodeStepMessage(message, { ...header, step: 4 }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
-    expect(codeOf(() => decodeStepMessage(message, { ...header, sender: 'provider' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
-    expect(codeOf(() => decodeStepMessage(message, { ...header, kind: 'products' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => decodeStepMessage(message, { ...header, step: 4 }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => decodeStepMessage(message, { ...header, sender: 'provider' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+    expect(errorCode(() => decodeStepMessage(message, { ...header, kind: 'products' }, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
   });
 
   it('refuse truncated, padded, oversized or miscounted messages', () => {
-    expect(codeOf(() => decodeStepMessage(message.subarray(0, message.length - 1), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => decodeStepMessage(Uint8Array.from([...message, 0]), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => decodeStepMessage(message, header, { count: 3, maxPartBytes: 16 }))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => decodeStepMessage(message, header, { count: 2, maxPartBytes: 2 }))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => decodeStepMessage(encodeStepMessage(header, [new Uint8Array(100), new Uint8Array(0)]), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => decodeStepMessage(new TextEncoder().encode('ACSM not a message'), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(message.subarray(0, message.length - 1), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(Uint8Array.from([...message, 0]), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(message, header, { count: 3, maxPartBytes: 16 }))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(message, header, { count: 2, maxPartBytes: 2 }))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(encodeStepMessage(header, [new Uint8Array(100), new Uint8Array(0)]), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => decodeStepMessage(new TextEncoder().encode('ACSM not a message'), header, limits))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
   });
 
   it('pack finite numbers only', () => {
     expect(Array.from(unpackNumbers(packNumbers(Float64Array.of(1.5, -2)), 2))).toEqual([1.5, -2]);
-    expect(codeOf(() => unpackNumbers(packNumbers(Float64Array.of(Number.NaN)), 1))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
-    expect(codeOf(() => unpackNumbers(packNumbers(Float64Array.of(1)), 2))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => unpackNumbers(packNumbers(Float64Array.of(Number.NaN)), 1))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
+    expect(errorCode(() => unpackNumbers(packNumbers(Float64Array.of(1)), 2))).toBe('ACCORD_ERR_SCORING_MESSAGE_MALFORMED');
   });
 });

@@ -167,12 +167,13 @@ export function trainPlaintext(spec: ScoringModelSpec, data: PartyData, slots: n
       for (let j = 0; j < columns.length; j++) z += weights[j]! * columns[j]![batch.start + i]!;
       d[i] = residual(z, labels[batch.start + i]!);
     }
-    const gradient = columns.map((column, j) => {
+    columns.forEach((column, j) => {
       let sum = 0;
       for (let i = 0; i < rows; i++) sum += d[i]! * column[batch.start + i]!;
-      return sum / rows + (j === bias ? 0 : spec.l2 * weights[j]!);
+      // The provider's preconditioning for its row scale (feature-transform.ts); no penalty on the bias.
+      const rate = spec.learningRate * (j < data.provider.length ? 1 / providerTransform.rowScale ** 2 : 1);
+      weights[j]! -= rate * (sum / rows) + (j === bias ? 0 : spec.learningRate * spec.l2 * weights[j]!);
     });
-    gradient.forEach((g, j) => (weights[j]! -= spec.learningRate * g));
   }
   return {
     score(d) {

@@ -1,23 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeBackend, HeContext, HeSecretKey, RandomFill } from '../../../crypto/he/he-backend.ts';
-import { HeError, type HeErrorCode } from '../../../crypto/he/he-error.ts';
 import type { HeParamsName } from '../../../crypto/he/he-params.ts';
 import { withHeScope } from '../../../crypto/he/he-scope.ts';
 import { loadSealBackend } from '../../../crypto/he/seal-backend.ts';
 import { keystream } from '../../../crypto/keystream.ts';
+import { errorCode } from '../../support/error-code.ts';
 
 const SEED = new Uint8Array(32).fill(3);
 const stream = (label: string): RandomFill => keystream(SEED, label).fill;
 
-function heCode(work: () => unknown): HeErrorCode | undefined {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof HeError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 /** Two chunks of residuals e and multipliers x; the provider adds `shift` to e before multiplying. */
 function fixture(slots: number) {
@@ -107,7 +98,7 @@ for (const name of ['ckks-8192', 'bfv-8192'] as HeParamsName[]) {
       const f = fixture(context.slots);
       const fresh = key.encrypt(f.e[0]!);
       const masked = reply(context, [fresh], f, stream('bad')).bytes;
-      const read = (bytes: Uint8Array, kind: 'fresh' | 'reply') => heCode(() => context.readCiphertext(bytes, kind).dispose());
+      const read = (bytes: Uint8Array, kind: 'fresh' | 'reply') => errorCode(() => context.readCiphertext(bytes, kind).dispose());
       expect(read(fresh, 'fresh')).toBeUndefined();
       expect(read(masked, 'reply')).toBeUndefined();
       expect(read(fresh.subarray(0, fresh.length - 10), 'fresh')).toBe('ACCORD_ERR_HE_MALFORMED');
@@ -134,7 +125,7 @@ for (const name of ['ckks-8192', 'bfv-8192'] as HeParamsName[]) {
         const otherKey = other.generateSecretKey();
         const foreign = otherKey.encrypt(Float64Array.of(1, 2, 3));
         otherKey.dispose();
-        expect(heCode(() => context.readCiphertext(foreign, 'fresh'))).toBe('ACCORD_ERR_HE_WRONG_PARAMS');
+        expect(errorCode(() => context.readCiphertext(foreign, 'fresh'))).toBe('ACCORD_ERR_HE_WRONG_PARAMS');
         expect(other.paramsId).not.toBe(context.paramsId);
       } finally {
         other.dispose();
@@ -146,7 +137,7 @@ for (const name of ['ckks-8192', 'bfv-8192'] as HeParamsName[]) {
       const stranger = context.generateSecretKey();
       try {
         const masked = reply(context, [stranger.encrypt(f.e[0]!)], f, stream('stranger'));
-        expect(heCode(() => key.decryptSum(masked.bytes))).toBe('ACCORD_ERR_HE_UNDECRYPTABLE');
+        expect(errorCode(() => key.decryptSum(masked.bytes))).toBe('ACCORD_ERR_HE_UNDECRYPTABLE');
       } finally {
         stranger.dispose();
       }
