@@ -64,8 +64,15 @@ async function main(): Promise<void> {
   const startCpu = process.cpuUsage();
   let cpuMark = startCpu;
   const started = performance.now();
+  let setup = { seconds: 0, cpuSeconds: 0 };
   const run = await trainTwoParty(backend, spec, train, {
     workers,
+    onReady: (ms) => {
+      const cpu = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      setup = { seconds: ms / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      console.error(`setup: ${num(setup.seconds)} s (${num(setup.cpuSeconds)} s CPU)`);
+    },
     onEpoch: (epoch, ms) => {
       const cpu = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
@@ -107,6 +114,8 @@ async function main(): Promise<void> {
     spec: { rows, providerFeatures, brandFeatures, batchRows: spec.batchRows, epochs: spec.epochs, heParams, labelDpSigma: sigma },
     workersPerParty: workers,
     batches: run.providerView.steps.length / spec.epochs,
+    setupSeconds: setup.seconds,
+    setupCpuSeconds: setup.cpuSeconds,
     epochSeconds,
     epochCpuSeconds,
     totalSeconds,
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
     formatTable(
       ['figure', 'value'],
       [
+        ['setup: sessions, workers, brand columns (s / CPU s)', `${num(setup.seconds)} / ${num(setup.cpuSeconds)}`],
         ['epochs (s each)', epochSeconds.map((s) => num(s)).join(', ')],
         ['epochs (CPU s each)', epochCpuSeconds.map((s) => num(s)).join(', ')],
         ['training total (s)', num(totalSeconds)],

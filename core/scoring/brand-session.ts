@@ -8,6 +8,7 @@
  * seed (label-dp.ts), so a retried step gets the same bytes.
  */
 import type { HeBackend, HeContext, HeDisposable, HeSecretKey } from '../../crypto/he/he-backend.ts';
+import { KEYSTREAM_SEED_BYTES } from '../../crypto/keystream.ts';
 import { batchLayout, batchOfStep, checkStep, type Batch } from './batch-layout.ts';
 import { applyFeatureTransform, fitFeatureTransform, type FeatureTransform } from './feature-transform.ts';
 import { labelDpNoise, snapToReleaseGrid } from './label-dp.ts';
@@ -50,6 +51,7 @@ export function startBrandSession(backend: HeBackend, spec: ScoringModelSpec, da
   if (!data.labels.every((y) => (spec.task === 'logistic' ? y === 0 || y === 1 : Number.isFinite(y)))) {
     throw new ScoringError('ACCORD_ERR_SCORING_DATA_MISMATCH', spec.task === 'logistic' ? 'labels must be 0 or 1' : 'labels must be finite numbers');
   }
+  if (secrets.noiseSeed.length !== KEYSTREAM_SEED_BYTES) throw new RangeError(`the brand's noise seed must be ${KEYSTREAM_SEED_BYTES} bytes`);
   const transform = fitFeatureTransform(data.features, null);
   const labelTransform = spec.task === 'linear' ? fitLabelTransform(data.labels) : null;
   const labels = labelTransform ? data.labels.map((y) => Math.max(-LINEAR_LABEL_CLIP, Math.min(LINEAR_LABEL_CLIP, (y - labelTransform.mean) / labelTransform.sd))) : data.labels;

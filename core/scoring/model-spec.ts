@@ -102,6 +102,10 @@ export function defineModelSpec(input: unknown, policy: ScoringPolicy = defaultS
     throw new ScoringError('ACCORD_ERR_SCORING_SPEC_INVALID', `${issue.path.join('.') || 'spec'}: ${issue.message}`);
   }
   const spec = parsed.data as ScoringModelSpec;
+  if (spec.heParams === 'ckks-8192' && spec.labelDpSigma < 1) {
+    // Released CKKS sums must carry noise that floods the decryption error (Li–Micciancio 2021); BFV is exact.
+    throw new ScoringError('ACCORD_ERR_SCORING_SPEC_INVALID', 'labelDpSigma: CKKS needs label-DP noise σ ≥ 1; use bfv-8192 for less');
+  }
   const parameters = modelParameters(spec);
   if (spec.rows < parameters) throw new ScoringError('ACCORD_ERR_SCORING_ROWS_BELOW_FEATURES', `${spec.rows} rows for ${parameters} parameters`);
   if (spec.batchRows < parameters) {

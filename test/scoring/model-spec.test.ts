@@ -28,6 +28,9 @@ describe('model spec', () => {
     expect(codeOf({ ...base, task: 'tree' })).toBe('ACCORD_ERR_SCORING_SPEC_INVALID');
     expect(codeOf({ ...base, epochs: 0 })).toBe('ACCORD_ERR_SCORING_SPEC_INVALID');
     expect(codeOf({ ...base, extra: 1 })).toBe('ACCORD_ERR_SCORING_SPEC_INVALID');
+    // CKKS releases need noise to flood their decryption error; BFV may go without.
+    expect(codeOf({ ...base, labelDpSigma: 0.5 })).toBe('ACCORD_ERR_SCORING_SPEC_INVALID');
+    expect(codeOf({ ...base, labelDpSigma: 0, heParams: 'bfv-8192' })).toBeUndefined();
     expect(() => defineModelSpec({ ...base, learningRate: -1 })).toThrow(/learningRate/);
   });
 });

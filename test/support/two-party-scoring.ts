@@ -10,7 +10,8 @@ import { startBrandSession, type BrandModel } from '../../core/scoring/brand-ses
 import { applyFeatureTransform, fitFeatureTransform } from '../../core/scoring/feature-transform.ts';
 import type { ProviderStepView } from '../../core/scoring/label-leakage.ts';
 import { sigmoid } from '../../core/scoring/model-metrics.ts';
-import type { ScoringModelSpec } from '../../core/scoring/model-spec.ts';
+import { labelDpNoise } from '../../core/scoring/label-dp.ts';
+import { residualForm, type ScoringModelSpec } from '../../core/scoring/model-spec.ts';
 import { startProviderSession, type ProviderModel } from '../../core/scoring/provider-session.ts';
 import { startBrandPool, startProviderPool } from '../../core/scoring/scoring-pool.ts';
 import { messageDigest } from '../../core/scoring/step-message.ts';
@@ -55,11 +56,12 @@ export function syntheticData(options: SyntheticOptions): PartyData {
   return { provider, brand, labels };
 }
 
+/** Rows start..end-1, as views of the same memory. */
 export function sliceRows(data: PartyData, start: number, end: number): PartyData {
   return {
-    provider: data.provider.map((column) => column.slice(start, end)),
-    brand: data.brand.map((column) => column.slice(start, end)),
-    labels: data.labels.slice(start, end),
+    provider: data.provider.map((column) => column.subarray(start, end)),
+    brand: data.brand.map((column) => column.subarray(start, end)),
+    labels: data.labels.subarray(start, end),
   };
 }
 
@@ -76,12 +78,15 @@ export interface TwoPartyRun {
 }
 
 export interface TwoPartyOptions {
+  /** Called once the sessions, pools and brand columns are ready, before the first step. */
+  readonly onReady?: (ms: number) => void;
   readonly onEpoch?: (epoch: number, ms: number) => void;
   /** Worker threads per party for the HE work (scoring-pool.ts); 0 runs everything on this thread. */
   readonly workers?: number;
 }
 
 export async function trainTwoParty(backend: HeBackend, spec: ScoringModelSpec, data: PartyData, options: TwoPartyOptions = {}): Promise<TwoPartyRun> {
+  const setupStart = performance.now();
   const brand = startBrandSession(backend, spec, { features: data.brand, labels: data.labels }, { noiseSeed: BRAND_NOISE_SEED });
   const provider = startProviderSession(backend, spec, data.provider, PROVIDER_MASK_SEED);
   const workers = options.workers ?? 0;
@@ -96,6 +101,7 @@ export async function trainTwoParty(backend: HeBackend, spec: ScoringModelSpec, 
     let wp = provider.initialWeights();
     const steps: ProviderStepView[] = [];
     const epochMs: number[] = [];
+    options.onReady?.(performance.now() - setupStart);
     let epochStart = performance.now();
     for (let step = 0; step < totalSteps(spec, brand.batches); step++) {
       const residuals = brand.encryptResiduals(step, wb);
@@ -140,11 +146,12 @@ export interface PlaintextModel {
 /**
  * The centralised model to compare with: every column in one place, standardised, and trained on
  * the same batches for the same epochs with the exact sigmoid (or exact linear residual).
- * `taylor` switches to the first-order sigmoid the HE protocol uses, with the provider's row
- * clipping, which the HE steps must then reproduce to within HE precision.
+ * `protocol` replays instead, in plaintext, what the HE steps compute: the first-order sigmoid, the
+ * provider's row scaling and clipping, and the brand's label noise on the provider's sums, which
+ * the HE steps must then reproduce to within HE precision.
  */
-export function trainPlaintext(spec: ScoringModelSpec, data: PartyData, slots: number, options: { taylor?: boolean } = {}): PlaintextModel {
-  const providerTransform = fitFeatureTransform(data.provider, options.taylor ? spec.clipNorm : null);
+export function trainPlaintext(spec: ScoringModelSpec, data: PartyData, slots: number, options: { protocol?: boolean } = {}): PlaintextModel {
+  const providerTransform = fitFeatureTransform(data.provider, options.protocol ? spec.clipNorm : null);
   const brandTransform = fitFeatureTransform(data.brand, null);
   const columnsOf = (d: PartyData) => [...applyFeatureTransform(providerTransform, d.provider), ...applyFeatureTransform(brandTransform, d.brand), new Float64Array(d.labels.length).fill(1)];
   const columns = columnsOf(data);
@@ -155,7 +162,7 @@ export function trainPlaintext(spec: ScoringModelSpec, data: PartyData, slots: n
     const sd = Math.sqrt(labels.reduce((a, y) => a + (y - mean) ** 2, 0) / labels.length);
     labels = labels.map((y) => Math.max(-3, Math.min(3, (y - mean) / sd)));
   }
-  const residual = (z: number, y: number) => (spec.task === 'linear' ? z - y : options.taylor ? 0.25 * z + 0.5 - y : sigmoid(z) - y);
+  const residual = (z: number, y: number) => (spec.task === 'linear' ? z - y : options.protocol ? 0.25 * z + 0.5 - y : sigmoid(z) - y);
   const weights = new Float64Array(columns.length);
   const batches = batchLayout(spec.rows, spec.batchRows, slots);
   for (let step = 0; step < totalSteps(spec, batches); step++) {
@@ -167,8 +174,10 @@ export function trainPlaintext(spec: ScoringModelSpec, data: PartyData, slots: n
       for (let j = 0; j < columns.length; j++) z += weights[j]! * columns[j]![batch.start + i]!;
       d[i] = residual(z, labels[batch.start + i]!);
     }
+    const noiseSd = options.protocol ? spec.labelDpSigma * spec.clipNorm * residualForm(spec.task).labelRange : 0;
+    const noise = labelDpNoise(BRAND_NOISE_SEED, spec.modelId, step, data.provider.length, noiseSd);
     columns.forEach((column, j) => {
-      let sum = 0;
+      let sum = j < data.provider.length ? noise[j]! : 0;
       for (let i = 0; i < rows; i++) sum += d[i]! * column[batch.start + i]!;
       // The provider's preconditioning for its row scale (feature-transform.ts); no penalty on the bias.
       const rate = spec.learningRate * (j < data.provider.length ? 1 / providerTransform.rowScale ** 2 : 1);
