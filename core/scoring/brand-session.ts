@@ -188,6 +188,4 @@ export class BrandSession implements HeDisposable {
       return weight - this.spec.learningRate * gradient;
     });
   }
-
-
 }
