@@ -1,9 +1,9 @@
 /**
  * `node --import tsx bench/scoring-steps.ts --rows 100000 --features 50 [--brand-features 5]
- * [--epochs 5] [--batch 16384] [--he ckks-8192|bfv-8192] [--sigma 4] [--workers N]`
+ * [--epochs 5] [--batch 16384] [--he ckks-8192|bfv-8192] [--sigma 4] [--threads N]`
  * The pure vertical-training steps (core/scoring) between a brand and a provider in this process,
- * messages passed as bytes, each party's HE work on N worker threads (default: one per core; 0 keeps
- * it on the main thread), on synthetic data (test/support/two-party-scoring.ts); no database, queue
+ * messages passed as bytes, each party's HE work on N threads (default: one per core; 1 keeps it on
+ * the main thread), on synthetic data (test/support/two-party-scoring.ts); no database, queue
  * or network. Prints time per epoch, bytes each way, peak RSS, the AUC gap to a centralised plaintext
  * model on held-out rows, and the leak AUC of the gradient-norm attack on the provider's view with
  * and without the label-DP noise (the same steps with the brand's noise subtracted again), then one
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       batch: { type: 'string' },
       he: { type: 'string' },
       sigma: { type: 'string' },
-      workers: { type: 'string' },
+      threads: { type: 'string' },
     },
   });
   const rows = intOption(values, 'rows', 100_000);
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const sigma = values.sigma === undefined ? 4 : Number(values.sigma);
   if (!(sigma >= 0)) throw new BenchOptionError('--sigma: expected a number >= 0');
   const batchRows = intOption(values, 'batch', 16_384);
-  const workers = intOption(values, 'workers', availableParallelism(), { min: 0 });
+  const threads = intOption(values, 'threads', availableParallelism());
   const spec = defineModelSpec(
     { modelId: 'bench', task: 'logistic', heParams, rows, providerFeatures, brandFeatures, batchRows, epochs: intOption(values, 'epochs', 5), labelDpSigma: sigma },
     parseScoringPolicy({ minBatchRows: Math.min(batchRows, 16_384) }),
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   let setup = { seconds: 0, cpuSeconds: 0 };
   const run = await trainTwoParty(backend, spec, train, {
-    workers,
+    threads,
     onReady: (ms) => {
       const cpu = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     loadAverage: { start: loadAtStart, end: loadavg() },
     backend: backend.name,
     spec: { rows, providerFeatures, brandFeatures, batchRows: spec.batchRows, epochs: spec.epochs, heParams, labelDpSigma: sigma },
-    workersPerParty: workers,
+    threadsPerParty: threads,
     batches: run.providerView.steps.length / spec.epochs,
     setupSeconds: setup.seconds,
     setupCpuSeconds: setup.cpuSeconds,

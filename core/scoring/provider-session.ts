@@ -44,6 +44,12 @@ export interface ProductParts {
   readonly maskSums: Float64Array;
 }
 
+/** Features from..to-1 of a session (indices into its own columns). */
+export interface FeatureRange {
+  readonly from: number;
+  readonly to: number;
+}
+
 /** A share of a provider session's features, for a worker thread to rebuild a session over. */
 export interface ProviderShare {
   readonly spec: ScoringModelSpec;
@@ -107,9 +113,12 @@ export class ProviderSession implements HeDisposable {
     return { spec: this.spec, transform: this.transform, columns: this.columns.slice(from, to), seed: this.seed, featureOffset: from };
   }
 
-  /** Encodes every feature multiplier now rather than during the first epoch (d × chunks × 128 KiB of WASM memory). */
-  prepare(): void {
-    for (const batch of this.batches) for (const chunk of batch.chunks) this.columns.forEach((_, j) => this.multiplier(j, chunk));
+  /**
+   * Encodes the multipliers of this session's features from..to-1 now rather than during the first
+   * epoch (features × chunks × 128 KiB of WASM memory).
+   */
+  prepare(share: FeatureRange = this.allFeatures()): void {
+    for (const batch of this.batches) for (const chunk of batch.chunks) for (let j = share.from; j < share.to; j++) this.multiplier(j, chunk);
   }
 
   model(weights: Float64Array): ProviderModel {
@@ -138,7 +147,7 @@ export class ProviderSession implements HeDisposable {
   /** The reply to one step's residuals: masked per-feature sums, then the cross terms (none while u_p is zero). */
   computeProducts(step: number, weights: Float64Array, residuals: Uint8Array): { message: Uint8Array; receipt: ProductsReceipt } {
     const opened = this.openResiduals(step, weights, residuals);
-    return this.sealProducts(opened, this.productParts(opened, true));
+    return this.sealProducts(opened, this.productParts(opened, this.allFeatures(), true));
   }
 
   /** computeProducts, part 1: the residuals checked and bound to the step, with u_p over its batch. */
@@ -154,10 +163,10 @@ export class ProviderSession implements HeDisposable {
   }
 
   /**
-   * computeProducts, part 2, the HE work: masked sums for this session's features, then the cross
-   * terms if asked (they need the brand columns). A worker thread runs it over a share of the features.
+   * computeProducts, part 2, the HE work: masked sums for this session's features from..to-1, then
+   * the cross terms if asked (they need the brand columns). A pool runs it over shares of the features.
    */
-  productParts(opened: OpenedResiduals, crossTerms: boolean): ProductParts {
+  productParts(opened: OpenedResiduals, share: FeatureRange, crossTerms: boolean): ProductParts {
     const { step, inputDigest, partial } = opened;
     const batch = batchOfStep(this.batches, step);
     if (crossTerms && !this.brandColumns) throw new Error('the brand columns come before the first step');
@@ -171,15 +180,16 @@ export class ProviderSession implements HeDisposable {
         if (shift.some((value) => value !== 0)) this.context.addValues(ciphertext, shift);
         return ciphertext;
       });
-      const maskSums = new Float64Array(this.columns.length);
-      const products = this.columns.map((_, j) => {
+      const maskSums = new Float64Array(share.to - share.from);
+      const products = Array.from({ length: share.to - share.from }, (_, i) => {
+        const j = share.from + i;
         const feature = this.featureOffset + j;
         const sum = this.maskedSum(
           scope,
           batch.chunks.map((chunk, c) => ({ ciphertext: d[c]!, multiplier: this.multiplier(j, chunk) })),
           () => new ScoringError('ACCORD_ERR_SCORING_CONSTANT_FEATURE', `feature ${feature} is zero on every row of batch ${step % this.batches.length}`),
         );
-        maskSums[j] = this.context.maskReply(sum, maskStream(feature), false);
+        maskSums[i] = this.context.maskReply(sum, maskStream(feature), false);
         return this.context.writeCiphertext(sum);
       });
       if (!crossTerms) return { parts: products, maskSums };
@@ -230,6 +240,11 @@ export class ProviderSession implements HeDisposable {
     for (const row of this.multipliers) for (const multiplier of row) multiplier?.dispose();
     this.multipliers.forEach((row) => (row.length = 0));
     this.context.dispose();
+  }
+
+  /** All of this session's features. */
+  allFeatures(): FeatureRange {
+    return { from: 0, to: this.columns.length };
   }
 
   private multiplier(feature: number, chunk: { start: number; end: number }): HePlaintext {

@@ -1,17 +1,18 @@
 /**
- * The HE work of a step spread over worker threads (scoring-worker.ts), one SEAL instance each:
- * the provider's features are shared out (the first worker also computing the cross terms), the
- * brand's decryptions likewise. Message checks, u_p, noise and weight updates stay on the calling
- * thread, in the sessions, so a pool's messages are byte for byte those of the session alone.
- * A worker that fails a task fails the call with the worker's error (HeError and ScoringError keep
- * their codes); a worker that dies breaks the pool, and the caller starts a new one.
+ * The HE work of a step spread over threads: the calling thread and `threads − 1` worker threads
+ * (scoring-worker.ts), one SEAL instance each. The provider's features are shared out, the calling
+ * thread also computing the cross terms; the brand's decryptions likewise. Message checks, u_p,
+ * noise and weight updates stay with the sessions on the calling thread, so a pool's messages are
+ * byte for byte those of the session alone. A worker that fails a task fails the call with the
+ * worker's error (HeError and ScoringError keep their codes); a worker that dies breaks the pool,
+ * and the caller starts a new one.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { typescriptWorker } from '../../crypto/typescript-worker.ts';
 import type { BrandSession } from './brand-session.ts';
 import { messageDigest } from './step-message.ts';
-import type { OpenedResiduals, ProductParts, ProductsReceipt, ProviderSession } from './provider-session.ts';
+import type { FeatureRange, OpenedResiduals, ProductParts, ProductsReceipt, ProviderSession } from './provider-session.ts';
 import { rebuildFailure, type ScoringWorkerData, type ScoringWorkerReply } from './scoring-worker-messages.ts';
 
 const WORKER = new URL('./scoring-worker.ts', import.meta.url);
@@ -26,42 +27,47 @@ export interface BrandPool {
   close(): Promise<void>;
 }
 
-/** `brandColumns` is the brand's columns message, which only the first worker (the cross terms) keeps. */
-export async function startProviderPool(session: ProviderSession, brandColumns: Uint8Array, workers = availableParallelism()): Promise<ProviderPool> {
+/** The session must hold the brand columns already (acceptBrandColumns): its thread computes the cross terms. */
+export async function startProviderPool(session: ProviderSession, threads = availableParallelism()): Promise<ProviderPool> {
   const { providerFeatures, brandFeatures } = session.spec;
   // Shares of about equal work, counting each cross term as one more feature.
   const outputs = providerFeatures + brandFeatures + 1;
-  const bounds = Array.from({ length: workers + 1 }, (_, w) => Math.max(0, Math.min(providerFeatures, Math.round((w * outputs) / workers) - (brandFeatures + 1))));
-  bounds[0] = 0;
-  bounds[workers] = providerFeatures;
-  const pool = await ShardPool.start(
-    bounds.slice(0, -1).map((from, w): ScoringWorkerData => ({ role: 'provider', share: session.share(from, bounds[w + 1]!), brandColumns: w === 0 ? brandColumns : null })),
-  );
+  const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.max(0, Math.min(providerFeatures, Math.round((t * outputs) / threads) - (brandFeatures + 1))));
+  bounds[threads] = providerFeatures;
+  const own: FeatureRange = { from: 0, to: bounds[1]! };
+  const pool = await ShardPool.start(bounds.slice(1, -1).map((from, w): ScoringWorkerData => ({ role: 'provider', share: session.share(from, bounds[w + 2]!) })));
+  session.prepare(own);
   return {
     async computeProducts(step, weights, residuals) {
       const opened = session.openResiduals(step, weights, residuals);
-      const replies = await pool.runAll(() => ({ opened }));
-      const [first, ...others] = replies.map((reply) => (reply as { products: ProductParts }).products);
-      // The first worker returns its features, then the cross terms, which go last in the message.
-      const own = first!.maskSums.length;
-      const parts = [...first!.parts.slice(0, own), ...others.flatMap((p) => p.parts), ...first!.parts.slice(own)];
-      const maskSums = Float64Array.from([first!, ...others].flatMap((p) => Array.from(p.maskSums)));
+      const [mine, others] = await pool.alongside(
+        () => ({ opened }),
+        () => session.productParts(opened, own, true),
+      );
+      const products = others.map((reply) => (reply as { products: ProductParts }).products);
+      // This thread's features, the workers' in order, then the cross terms, which go last in the message.
+      const count = own.to - own.from;
+      const parts = [...mine.parts.slice(0, count), ...products.flatMap((p) => p.parts), ...mine.parts.slice(count)];
+      const maskSums = Float64Array.from([mine, ...products].flatMap((p) => Array.from(p.maskSums)));
       return session.sealProducts(opened, { parts, maskSums });
     },
     close: () => pool.close(),
   };
 }
 
-export async function startBrandPool(session: BrandSession, workers = availableParallelism()): Promise<BrandPool> {
+export async function startBrandPool(session: BrandSession, threads = availableParallelism()): Promise<BrandPool> {
   const key = session.exportKey();
-  const pool = await ShardPool.start(Array.from({ length: workers }, (): ScoringWorkerData => ({ role: 'brand', heParams: session.spec.heParams, key })));
+  const pool = await ShardPool.start(Array.from({ length: threads - 1 }, (): ScoringWorkerData => ({ role: 'brand', heParams: session.spec.heParams, key })));
   key.fill(0);
   return {
     async answerProducts(step, weights, residualsDigest, products) {
       const parts = session.openProducts(step, residualsDigest, products);
-      const share = Math.ceil(parts.length / workers);
-      const replies = await pool.runAll((w) => ({ parts: parts.slice(w * share, (w + 1) * share) }));
-      const sums = Float64Array.from(replies.flatMap((reply) => Array.from((reply as { sums: Float64Array }).sums)));
+      const share = Math.ceil(parts.length / threads);
+      const [mine, others] = await pool.alongside(
+        (w) => ({ parts: parts.slice((w + 1) * share, (w + 2) * share) }),
+        () => session.decryptSums(parts.slice(0, share)),
+      );
+      const sums = Float64Array.from([...mine, ...others.flatMap((reply) => Array.from((reply as { sums: Float64Array }).sums))]);
       return session.answerFromSums(step, weights, messageDigest(products), sums);
     },
     close: () => pool.close(),
@@ -70,7 +76,7 @@ export async function startBrandPool(session: BrandSession, workers = availableP
 
 type TaskBody = { opened: OpenedResiduals } | { parts: Uint8Array[] };
 
-/** One task per worker per call, all in parallel. */
+/** One task per worker per call, all in parallel with the calling thread's own share. */
 class ShardPool {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (reply: ScoringWorkerReply) => void; reject: (error: Error) => void }>();
@@ -104,11 +110,12 @@ class ShardPool {
     return new ShardPool(workers);
   }
 
-  async runAll(body: (worker: number) => TaskBody): Promise<ScoringWorkerReply[]> {
+  /** Posts one task to every worker, runs `own` on this thread meanwhile, then waits for the workers. */
+  async alongside<T>(body: (worker: number) => TaskBody, own: () => T): Promise<[T, ScoringWorkerReply[]]> {
     if (this.broken) throw this.broken;
     this.workers.forEach((worker) => worker.ref());
     try {
-      return await Promise.all(
+      const replies = Promise.all(
         this.workers.map(
           (worker, w) =>
             new Promise<ScoringWorkerReply>((resolve, reject) => {
@@ -118,6 +125,10 @@ class ShardPool {
             }),
         ),
       );
+      // Settled either way before `own` can throw, so a worker's failure is never left unhandled.
+      replies.catch(() => undefined);
+      const mine = own();
+      return [mine, await replies];
     } finally {
       this.workers.forEach((worker) => worker.unref());
     }

@@ -5,7 +5,7 @@ import type { OpenedResiduals, ProductParts, ProviderShare } from './provider-se
 import { ScoringError, type ScoringErrorCode } from './scoring-errors.ts';
 
 export type ScoringWorkerData =
-  | { readonly role: 'provider'; readonly share: ProviderShare; readonly brandColumns: Uint8Array | null }
+  | { readonly role: 'provider'; readonly share: ProviderShare }
   | { readonly role: 'brand'; readonly heParams: HeParamsName; readonly key: Uint8Array };
 
 export type ScoringWorkerTask = { readonly id: number; readonly opened: OpenedResiduals } | { readonly id: number; readonly parts: Uint8Array[] };

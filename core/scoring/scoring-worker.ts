@@ -1,8 +1,8 @@
 /**
  * One worker thread of a scoring pool (scoring-pool.ts), with its own SEAL instance (node-seal is
  * single-threaded WASM, so threads are the only way to use a second core). A provider worker holds
- * a share of the provider's features and computes their masked products; a brand worker holds the
- * brand's key and decrypts slot sums. Tasks and results cross as structured clones; errors cross as
+ * a share of the provider's features and computes their masked products (the cross terms stay with
+ * the calling thread); a brand worker holds the brand's key and decrypts slot sums. Tasks and results cross as structured clones; errors cross as
  * name, code and message, so the pool rethrows them with their codes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -17,10 +17,9 @@ async function serve(): Promise<void> {
   let run: (task: ScoringWorkerTask) => { reply: ScoringWorkerReply; transfer: ArrayBuffer[] };
   if (data.role === 'provider') {
     const session = startProviderShare(backend, data.share);
-    if (data.brandColumns) session.acceptBrandColumns(data.brandColumns);
     session.prepare();
     run = (task) => {
-      const products = session.productParts((task as { opened: OpenedResiduals }).opened, data.brandColumns !== null);
+      const products = session.productParts((task as { opened: OpenedResiduals }).opened, session.allFeatures(), false);
       // SEAL's serialisations are fresh buffers of their own; transfer them rather than copy.
       const whole = products.parts.filter((part) => part.byteOffset === 0 && part.byteLength === part.buffer.byteLength);
       return { reply: { id: task.id, products }, transfer: whole.map((part) => part.buffer as ArrayBuffer) };

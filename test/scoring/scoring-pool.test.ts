@@ -20,10 +20,10 @@ beforeAll(async () => {
   const backend = await loadSealBackend();
   brand = startBrandSession(backend, spec, { features: data.brand, labels: data.labels }, { noiseSeed: new Uint8Array(32).fill(1) });
   provider = startProviderSession(backend, spec, data.provider, new Uint8Array(32).fill(2));
-  const columns = brand.encryptBrandColumns();
-  provider.acceptBrandColumns(columns);
-  brandPool = await startBrandPool(brand, 2);
-  providerPool = await startProviderPool(provider, columns, 2);
+  provider.acceptBrandColumns(brand.encryptBrandColumns());
+  // Three threads each: this one and two workers, so the order of shares is exercised.
+  brandPool = await startBrandPool(brand, 3);
+  providerPool = await startProviderPool(provider, 3);
 });
 
 afterAll(async () => {

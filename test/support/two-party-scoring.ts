@@ -81,20 +81,20 @@ export interface TwoPartyOptions {
   /** Called once the sessions, pools and brand columns are ready, before the first step. */
   readonly onReady?: (ms: number) => void;
   readonly onEpoch?: (epoch: number, ms: number) => void;
-  /** Worker threads per party for the HE work (scoring-pool.ts); 0 runs everything on this thread. */
-  readonly workers?: number;
+  /** Threads per party for the HE work, this one included (scoring-pool.ts); 1 runs everything on this thread. */
+  readonly threads?: number;
 }
 
 export async function trainTwoParty(backend: HeBackend, spec: ScoringModelSpec, data: PartyData, options: TwoPartyOptions = {}): Promise<TwoPartyRun> {
   const setupStart = performance.now();
   const brand = startBrandSession(backend, spec, { features: data.brand, labels: data.labels }, { noiseSeed: BRAND_NOISE_SEED });
   const provider = startProviderSession(backend, spec, data.provider, PROVIDER_MASK_SEED);
-  const workers = options.workers ?? 0;
+  const threads = options.threads ?? 1;
   const columns = brand.encryptBrandColumns();
-  const brandPool = workers > 0 ? await startBrandPool(brand, workers) : null;
-  const providerPool = workers > 0 ? await startProviderPool(provider, columns, workers) : null;
+  provider.acceptBrandColumns(columns);
+  const brandPool = threads > 1 ? await startBrandPool(brand, threads) : null;
+  const providerPool = threads > 1 ? await startProviderPool(provider, threads) : null;
   try {
-    if (!providerPool) provider.acceptBrandColumns(columns);
     let brandToProvider = columns.length;
     let providerToBrand = 0;
     let wb = brand.initialWeights();
