@@ -12,7 +12,7 @@ import { canonicalJsonBytes } from '../../crypto/canonical-json.ts';
 import { ScoringError } from './scoring-errors.ts';
 
 export type StepSender = 'brand' | 'provider';
-export type StepKind = 'brand-columns' | 'residuals' | 'products' | 'masked-sums' | 'partial-scores';
+export type StepKind = 'brand-columns' | 'residuals' | 'products' | 'masked-sums';
 
 export interface StepHeader {
   readonly modelId: string;
