@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/config.ts';
+import { ConsentGate } from '../core/consent/consent-gate.ts';
 import { consentCommand } from './consent-command.ts';
 import { consentImportCommand } from './consent-import-command.ts';
 import { demoCommand } from './demo-command.ts';
@@ -63,9 +64,9 @@ async function main(argv: string[]): Promise<void> {
     case 'import':
       return importCommand(loadConfig(), rest);
     case 'tags':
-      return tagsCommand(loadConfig(), rest);
+      return tagsCommand(loadConfig(), new ConsentGate(), rest);
     case 'segments':
-      return segmentsCommand(loadConfig(), rest);
+      return segmentsCommand(loadConfig(), new ConsentGate(), rest);
     case 'psi':
       return psiCommand(rest);
     case 'demo':

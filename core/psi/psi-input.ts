@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { Regime } from '../../consent/consent-event.ts';
 import type { ConsentGate } from '../consent/consent-gate.ts';
-import { subjectKeysOf } from '../consent/record-consent-event.ts';
+import { consentedPersons } from '../consent/consented-persons.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { notFound } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
@@ -64,35 +64,8 @@ export async function candidateCount(trx: TenantTransaction, segmentId: number |
   return Number(row.n);
 }
 
-async function consentedPersons(trx: TenantTransaction, gate: ConsentGate, persons: number[], request: PsiInputRequest): Promise<Set<number>> {
-  const keys = new Uint32Array(persons.length);
-  const personOfKey = new Map<number, number>();
-  for (let i = 0; i < persons.length; i += PAGE) {
-    const page = persons.slice(i, i + PAGE);
-    const subjects = page.map((id) => `person:${id}`);
-    // Most subjects have keys already: read them, and write only the new ones (an upsert rewrites every row).
-    const rows = await trx.selectFrom('consent_subjects').select(['subject', 'key']).where('subject', 'in', subjects).execute();
-    const found = new Map(rows.map((row) => [row.subject, row.key]));
-    const missing = subjects.filter((subject) => !found.has(subject));
-    if (missing.length > 0) for (const [subject, key] of await subjectKeysOf(trx, missing)) found.set(subject, key);
-    page.forEach((id, j) => {
-      const key = found.get(`person:${id}`)!;
-      keys[i + j] = key;
-      personOfKey.set(key, id);
-    });
-  }
-  let allowed: Set<number> | undefined;
-  const at = new Date();
-  for (const recipient of request.recipients.length > 0 ? request.recipients : ['']) {
-    const answer = await gate.evaluate(trx, { keys, purpose: request.purpose, recipient, regime: request.regime, at, activity: 'psi.input', actor: request.actor, collaborationId: request.collaborationId });
-    const persons = new Set(Array.from(answer.keys, (key) => personOfKey.get(key)!));
-    allowed = allowed ? new Set([...allowed].filter((person) => persons.has(person))) : persons;
-  }
-  return allowed!;
-}
-
 export async function collectPsiInput(trx: TenantTransaction, gate: ConsentGate, keys: IdentifierKeys, request: PsiInputRequest): Promise<PsiInput> {
-  const allowed = await consentedPersons(trx, gate, await candidatePersons(trx, request.segmentId), request);
+  const allowed = await consentedPersons(trx, gate, await candidatePersons(trx, request.segmentId), { ...request, activity: 'psi.input' });
   const wantedTypes = request.idTypes.flatMap((type) => [type, `${type}_sha256`]);
   const links = await trx
     .selectFrom('identity_links')

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentsCommand } from '../../cli/segments-command.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
@@ -13,7 +14,8 @@ import { openCliFixture, type CliFixture } from './cli-fixture.ts';
 
 describe.each(storageBackends)('accord segments on %s', (backend) => {
   let f: CliFixture;
-  const segments = (...args: string[]) => f.run(segmentsCommand, [...args, '--tenant', 'acme']);
+  const gate = new ConsentGate();
+  const segments = (...args: string[]) => f.run((config, rest) => segmentsCommand(config, gate, rest), [...args, '--tenant', 'acme']);
   const json = async (...args: string[]) => {
     const { out, error } = await segments(...args, '--json');
     if (error) throw error;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobProcessors } from '../../../api/job-processors.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
 import type { Purpose } from '../../../consent/purpose.ts';
 import { identifierTombstone, subjectTombstone } from '../../../consent/suppression-hash.ts';
 import { deriveKey } from '../../../crypto/derive-key.ts';
@@ -148,7 +149,7 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
       recipients: ['kuaishou', 'ocean-engine', 'tencent-ads'],
     });
     // The processor leaves one deletion notice per recipient, and a redelivery adds none.
-    for (let run = 0; run < 2; run++) expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    for (let run = 0; run < 2; run++) expect(await executeJob(t.db, jobProcessors(new ConsentGate()), job)).toEqual({ ok: true });
     const notices = await t.db.selectFrom('processing_records').select(['details']).where('activity', '=', ERASURE_NOTICE_ACTIVITY).execute();
     expect(notices.map((n) => (n.details as { recipient: string }).recipient).sort()).toEqual(['kuaishou', 'ocean-engine', 'tencent-ads']);
   });
