@@ -53,7 +53,7 @@ const LOAD_PAGE = 200_000;
 const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 const DEFAULT_IDLE_MS = 15 * 60_000;
 
-const readStateRows: StateRowReader = async (trx, page) => {
+export const readStateRows: StateRowReader = async (trx, page) => {
   const rows = await trx
     .selectFrom('consent_state')
     .select(['subject_key', 'granted', 'expires_at', 'decided_by_seq'])
