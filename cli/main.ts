@@ -23,7 +23,8 @@ const usage = `usage: accord <command>
   start [--no-worker]          run the node: API on PORT (default 8080), jobs, console
   worker                       run jobs only (share the queue with other processes via REDIS_URL)
   migrate                      bring the database to the latest schema
-  tenants create <slug> [--name N] | tenants list
+  tenants create <slug> [--name N] [--regime pipl|gdpr|ccpa] | tenants regime <slug> <regime> | tenants list
+                               workspaces; --regime: the regime the tenant's own profiling runs under (default pipl)
   keys create --scopes a,b [--tenant slug] [--name N] | keys list [--tenant slug] | keys revoke <id>
   consent verify [--tenant slug]  recompute the consent hash chain; exit 1 naming the first altered event
   consent import <file> [--dry-run] [--lenient] [--format csv|ndjson] [--encoding gb18030] [--time-zone Z] [--tenant slug]
