@@ -144,7 +144,8 @@ describe.each(storageBackends)('privacy request API on %s', (backend) => {
     const erased = await post(officer, `/v1/privacy-requests/${id}/erasure`, { identifiers: [{ type: 'phone_sha256', hash: 'b'.repeat(64) }] });
     expect(erased.statusCode).toBe(200);
     expect(erased.json()).toMatchObject({ request: { status: 'completed' }, fieldsDeleted: 1, keyShredded: true, tombstonesAdded: 2, recipients: ['ocean-engine', 'tencent-ads'], alreadyErased: false });
-    expect(erased.json().withdrawnSeqs).toHaveLength(2);
+    // Two grants withdrawn, and analytics.profiling refused where it is opt-out (CCPA).
+    expect(erased.json().withdrawnSeqs).toHaveLength(3);
     const job = await t.db.selectFrom('jobs').select(['payload']).where('id', '=', erased.json().jobId).executeTakeFirstOrThrow();
     expect(job.payload).toMatchObject({ requestId: id, recipients: ['ocean-engine', 'tencent-ads'] });
     expect(await t.db.selectFrom('jobs').select('id').where('name', '=', SUBJECT_ERASED_JOB).execute()).toHaveLength(1);
