@@ -265,8 +265,8 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
     const memberId = readField(fields, 'member_id', nonEmpty);
     if (memberId !== undefined) attributes.push(['member_id', canonicalJson(memberId)]);
     const given = consentCells && new Map([...consentCells].filter(([, cell]) => !isBlank(cell.value)));
-    const parsed = given && given.size > 0 ? parseRegistrationConsent(at, given, consentCells!) : undefined;
-    if (Array.isArray(parsed)) issues.push(...parsed);
+    const parsed = given && given.size > 0 ? parseRegistrationConsent(given, consentCells!) : undefined;
+    if (Array.isArray(parsed)) issues.push(...parsed.map((problem) => ({ ...at, ...problem })));
     else consent = parsed;
   } else if (kind === 'orders') {
     const values = {

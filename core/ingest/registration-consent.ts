@@ -8,7 +8,20 @@
  */
 import type { EventKind, Regime } from '../../consent/consent-event.ts';
 import { consentEventFields, noticeAndTime, type NoticeRef } from '../consent/import/import-row.ts';
-import type { IngestIssue, SourceCell } from './ingest-row.ts';
+
+/** A `consent.` cell of a row: its value and (CSV) its 1-based column. */
+interface ConsentCell {
+  readonly value: unknown;
+  readonly column?: number | undefined;
+}
+
+/** What is wrong with one `consent.` cell (or a missing one) of a row. */
+export interface ConsentProblem {
+  readonly field: string;
+  readonly column: number | undefined;
+  readonly reason: string;
+  readonly detail: string;
+}
 
 export const CONSENT_COLUMN_PREFIX = 'consent.';
 
@@ -38,7 +51,7 @@ export function consentColumnProblem(field: string): string | undefined {
 }
 
 /** The row's consent from its non-blank `consent.` cells, keyed by field (`all` holds the blank ones too); or every problem of them. */
-export function parseRegistrationConsent(at: { row: number; line: number | undefined }, cells: ReadonlyMap<string, SourceCell>, all: ReadonlyMap<string, SourceCell>): RegistrationConsent | IngestIssue[] {
+export function parseRegistrationConsent(cells: ReadonlyMap<string, ConsentCell>, all: ReadonlyMap<string, ConsentCell>): RegistrationConsent | ConsentProblem[] {
   const values: Record<string, unknown> = {};
   const evidence: Record<string, unknown> = {};
   for (const [field, cell] of cells) {
@@ -47,7 +60,7 @@ export function parseRegistrationConsent(at: { row: number; line: number | undef
     else values[field] = cell.value;
   }
   if (Object.keys(evidence).length > 0) values.evidence = evidence;
-  const issue = (field: string, reason: string, detail: string): IngestIssue => ({ ...at, column: all.get(field)?.column, field: CONSENT_COLUMN_PREFIX + field, reason, detail });
+  const issue = (field: string, reason: string, detail: string): ConsentProblem => ({ column: all.get(field)?.column, field: CONSENT_COLUMN_PREFIX + field, reason, detail });
   const parsed = fields.safeParse(values);
   if (!parsed.success) return parsed.error.issues.map((problem) => issue(String(problem.path[0] ?? 'purpose'), 'invalid_consent', `${CONSENT_COLUMN_PREFIX}${problem.path.join('.')}: ${problem.message}`));
   const consent = parsed.data;
