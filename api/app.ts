@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
@@ -51,6 +52,8 @@ export interface AppDeps {
   logLevel: string;
   /** The node's PSI worker pools, shared with its job processors; the app makes (and closes) its own if absent. */
   psiEngines?: PsiEngines;
+  /** The process's one consent gate, shared with its job processors (its projections are loaded once). */
+  gate: ConsentGate;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -125,13 +128,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consentSignalRoutes, consentDeps);
   await app.register(consentReceiptRoutes, consentDeps);
   await app.register(ingestRoutes, consentDeps);
-  await app.register(tagRoutes, consentDeps);
-  await app.register(segmentRoutes, consentDeps);
+  await app.register(tagRoutes, { ...consentDeps, gate: deps.gate });
+  await app.register(segmentRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(collaborationRoutes, { db: deps.db, identity: deps.identity });
   await app.register(nodeCollaborationRoutes, { db: deps.db });
   const engines = deps.psiEngines ?? new PsiEngines();
   if (!deps.psiEngines) app.addHook('onClose', () => engines.close());
-  const psi = psiNodeOf(deps.identity, deps.masterKey, engines);
+  // psiNodeOf makes a gate of its own; the process's one replaces it.
+  const psi = { ...psiNodeOf(deps.identity, deps.masterKey, engines), gate: deps.gate };
   await app.register(psiRoutes, { db: deps.db, psi });
   await app.register(psiNodeRoutes, { db: deps.db, psi });
   return app;

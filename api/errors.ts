@@ -68,6 +68,8 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_CONSENT_EVIDENCE: 422,
   ACCORD_ERR_CONSENT_INVALID: 422,
   ACCORD_ERR_CONSENT_SUPPRESSED: 409,
+  // A code path that bypasses or forges the gate is a bug, never the caller's doing.
+  ACCORD_ERR_CONSENT_NOT_GATED: 500,
   ACCORD_ERR_PRIVACY_REQUEST_STATE: 409,
   ACCORD_ERR_PRIVACY_REQUEST_KIND: 409,
   ACCORD_ERR_CONSENT_SIGNAL_MALFORMED: 422,

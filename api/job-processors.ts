@@ -3,6 +3,7 @@
  * the only place they are wired to the runner.
  */
 import { SEAL_CONSENT_CHECKPOINT_JOB, sealConsentCheckpointJob } from '../core/consent/consent-checkpoint-schedule.ts';
+import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
 import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
 import { DELIVER_COLLABORATION_MESSAGES_JOB, deliverCollaborationMessagesJob } from '../core/collaborations/deliver-collaboration-messages.ts';
@@ -20,19 +21,21 @@ import { COMPUTE_RULE_TAG_JOB, computeRuleTagJob } from '../core/tags/compute-ru
 import { COMPUTE_SQL_TAG_JOB, computeSqlTagJob } from '../core/tags/compute-sql-tag-job.ts';
 import { REFRESH_SEGMENT_JOB, refreshSegmentJob } from '../core/segments/refresh-segment-job.ts';
 
-export const jobProcessors: JobProcessors = {
+/** Those that need no node identity; tags and segments process people through the process's one gate. */
+export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
   [INVALIDATE_SUPERSEDED_CONSENTS_JOB]: invalidateSupersededConsents,
   [SUBJECT_ERASED_JOB]: notifyErasureRecipients,
-  [COMPUTE_SQL_TAG_JOB]: computeSqlTagJob,
-  [REFRESH_SEGMENT_JOB]: refreshSegmentJob,
-  [COMPUTE_RULE_TAG_JOB]: computeRuleTagJob,
-};
+  [COMPUTE_SQL_TAG_JOB]: computeSqlTagJob(gate),
+  [REFRESH_SEGMENT_JOB]: refreshSegmentJob(gate),
+  [COMPUTE_RULE_TAG_JOB]: computeRuleTagJob(gate),
+});
 
 /** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
-export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines): JobProcessors => {
-  const psi = psiNodeOf(identity, masterKey, psiEngines);
+export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
+  // psiNodeOf makes a gate of its own; the process's one replaces it.
+  const psi = { ...psiNodeOf(identity, masterKey, psiEngines), gate };
   return {
-  ...jobProcessors,
+  ...jobProcessors(gate),
   [RUN_PSI_JOB]: runPsiJob(psi),
   [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),
   [EXPIRE_PSI_RUN_JOB]: expirePsiRunJob,

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config/config.ts';
+import { ConsentGate } from '../core/consent/consent-gate.ts';
 import { migrateToLatest } from '../core/db/migrate.ts';
 import { databaseTargetOf, openDatabase, type OpenDatabase } from '../core/db/open-database.ts';
 import { resolveMasterKey } from '../core/identity/master-key.ts';
@@ -65,7 +66,9 @@ export async function startNode(
     const abandonedAfterMs = database.target.kind === 'pglite' ? 0 : SHARED_DB_JOB_LEASE_MS;
     const psiEngines = new PsiEngines();
     cleanups.push(() => psiEngines.close());
-    const runs = processors ?? nodeJobProcessors(identity, masterKey, psiEngines);
+    // One gate for the node's API and jobs: each consent projection is loaded, and held, once.
+    const gate = new ConsentGate();
+    const runs = processors ?? nodeJobProcessors(identity, masterKey, psiEngines, gate);
     const jobs = config.redisUrl
       ? createBullmqRunner(db, runs, {
           redisUrl: config.redisUrl,
@@ -94,6 +97,7 @@ export async function startNode(
         rateLimitPerMinute: config.rateLimitPerMinute,
         logLevel: config.logLevel,
         psiEngines,
+        gate,
       });
       const server = app;
       cleanups.push(() => server.close());

@@ -1,15 +1,18 @@
 /**
  * `segment`: evaluate a 3-condition dynamic segment (city = 上海, lifecycle stage loyal or
  * sleeping, at least one paid order in 365 days) over N persons (default 1,000,000) generated
- * with generate_series on a throwaway database. Reports the estimate (count), the evaluation
- * (member ids), creating the dynamic segment (evaluation + storing members and changes) and a
- * refresh with nothing changed. Goal: evaluation ≤ 5 s.
+ * with generate_series on a throwaway database, each with analytics.profiling consent as the
+ * ledger would leave it (every 20th refused). Reports the estimate (count), the evaluation
+ * (member ids through the consent gate), creating the dynamic segment (evaluation + storing
+ * members and changes) and a refresh with nothing changed. Goal: evaluation ≤ 5 s.
  */
 import { performance } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';
-import { estimateSegmentRule, evaluateSegmentRule } from '../core/segments/evaluate-segment.ts';
+import { ConsentGate } from '../core/consent/consent-gate.ts';
+import { PROFILING_PURPOSE } from '../core/consent/profiling-purpose.ts';
+import { estimateSegmentRule, segmentRuleMembers } from '../core/segments/evaluate-segment.ts';
 import { parseSegmentRule } from '../core/segments/segment-rule.ts';
 import { createSegment, refreshSegment } from '../core/segments/segment-store.ts';
 import { ensureTenant } from '../core/tenancy/tenants.ts';
@@ -25,7 +28,7 @@ const RULE = {
   ],
 };
 
-/** Persons with city and birthday, 0-2 orders each (one item), and a lifecycle stage tag. */
+/** Persons with city and birthday, 0-2 orders each (one item), a lifecycle stage tag and a profiling consent. */
 async function generate(db: Kysely<Database>, tenantId: string, persons: number, progress: (line: string) => void): Promise<void> {
   const batch = 250_000;
   await sql`insert into tag_definitions (tenant_id, key, kind, value_type, multi_valued, description, owner, created_by)
@@ -43,11 +46,17 @@ async function generate(db: Kysely<Database>, tenantId: string, persons: number,
     await sql`insert into orders (tenant_id, external_id, person_id, placed_at, channel, status, currency, amount)
       select ${tenantId}::uuid, 'o' || id || '-' || n, id, now() - ((id * n) % 700)::int * interval '1 day', (array['tmall','jd','douyin','store'])[(id + n) % 4 + 1], 'paid', 'CNY', (id % 500) + 9.90
       from ${range} as r, generate_series(1, 2) n where (n = 1 and id % 10 < 7) or (n = 2 and id % 10 < 3)`.execute(db);
+    await sql`insert into consent_subjects (tenant_id, subject) select ${tenantId}::uuid, 'person:' || id from ${range} as r`.execute(db);
+    await sql`
+      insert into consent_state (tenant_id, subject, subject_key, purpose, recipient, regime, granted, decided_by_seq, decided_kind, decided_at, expires_at)
+      select ${tenantId}::uuid, s.subject, s.key, ${PROFILING_PURPOSE}, '', 'pipl', r.id % 20 <> 0, r.id, case when r.id % 20 = 0 then 'refused' else 'given' end, now(), null
+      from ${range} as r join consent_subjects s on s.tenant_id = ${tenantId}::uuid and s.subject = 'person:' || r.id`.execute(db);
     progress(`  ${to.toLocaleString('en')} persons`);
   }
+  await sql`insert into consent_chain_heads (tenant_id, seq, link) values (${tenantId}::uuid, ${persons}, ${new Uint8Array(32)})`.execute(db);
   await sql`insert into order_items (tenant_id, order_id, line, sku, category, quantity, amount)
     select tenant_id, id, 1, 'sku-' || (id % 100), (array['outdoor','shoes','apparel'])[id % 3 + 1], 1, amount from orders where tenant_id = ${tenantId}::uuid`.execute(db);
-  for (const table of ['persons', 'person_attributes', 'tag_values', 'orders', 'order_items']) await sql`analyze ${sql.table(table)}`.execute(db);
+  for (const table of ['persons', 'person_attributes', 'tag_values', 'orders', 'order_items', 'consent_subjects', 'consent_state']) await sql`analyze ${sql.table(table)}`.execute(db);
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -68,10 +77,11 @@ export const segmentBenchmark: Benchmark = {
       const setup = await timed(() => generate(db, tenant.id, persons, progress));
       const rule = parseSegmentRule(RULE);
       const inTenant = <T>(work: Parameters<typeof withTenant<T>>[2]) => withTenant(db, tenant.id, work);
-      const estimate = await timed(() => inTenant((trx) => estimateSegmentRule(trx, rule)));
-      const evaluate = await timed(() => inTenant((trx) => evaluateSegmentRule(trx, rule)));
-      const create = await timed(() => inTenant((trx) => createSegment(trx, { name: 'bench', kind: 'dynamic', rule: RULE }, 'bench')));
-      const refresh = await timed(() => inTenant((trx) => refreshSegment(trx, create.value.segment.id, 'bench')));
+      const gate = new ConsentGate();
+      const estimate = await timed(() => inTenant((trx) => estimateSegmentRule(trx, gate, rule, 'bench')));
+      const evaluate = await timed(() => inTenant(async (trx) => (await segmentRuleMembers(trx, gate, rule, { activity: 'bench.segment', actor: 'bench' })).ids()));
+      const create = await timed(() => inTenant((trx) => createSegment(trx, gate, { name: 'bench', kind: 'dynamic', rule: RULE }, 'bench')));
+      const refresh = await timed(() => inTenant((trx) => refreshSegment(trx, gate, create.value.segment.id, 'bench')));
       const seconds = (ms: number) => Math.round(ms) / 1000;
       console.log(
         formatTable(

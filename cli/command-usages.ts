@@ -4,6 +4,7 @@
  * new command shows up everywhere, tests included. It lives apart from the commands so that help
  * loads none of them.
  */
+import { regimes } from '../consent/consent-event.ts';
 import { DEFAULT_MIN_CELL } from '../core/segments/segment-portrait.ts';
 import { scopes } from '../core/tenancy/scopes.ts';
 
@@ -19,6 +20,7 @@ export interface CommandUsage {
 }
 
 const TENANT = '[--tenant slug]';
+const REGIME_NOTE = 'regime: what the tenant\'s own profiling (tags, segments) runs under; pipl unless set';
 const LISTING = `${TENANT} [--json]`;
 const FILE = '[--lenient] [--format csv|ndjson] [--encoding utf-8|gb18030]';
 const PARTY = '--server <brand node URL> --collaboration <id> --key <party key file>';
@@ -29,7 +31,8 @@ export const commandUsages = [
   { command: 'start', args: '[--no-worker]', summary: 'run the node: API on PORT (default 8080), jobs and console; stops cleanly on SIGINT or SIGTERM', notes: ['--no-worker: leave the jobs to `accord worker` processes sharing the queue through REDIS_URL'] },
   { command: 'worker', args: '', summary: 'run jobs only; processes share the queue through REDIS_URL' },
   { command: 'migrate', args: '', summary: 'bring the database to the latest schema (start does this too)' },
-  { command: 'tenants create', args: '<slug> [--name N]', summary: 'a workspace on this node; prints its slug, id and name' },
+  { command: 'tenants create', args: `<slug> [--name N] [--regime ${regimes.join('|')}]`, summary: 'a workspace on this node; prints its slug, id and name', notes: [REGIME_NOTE] },
+  { command: 'tenants regime', args: `<slug> <${regimes.join('|')}>`, summary: "change the regime the tenant's own profiling runs under", notes: [REGIME_NOTE] },
   { command: 'tenants list', args: '', summary: 'the workspaces on this node: slug, id, name' },
   { command: 'keys create', args: `--scopes a,b ${TENANT} [--name N]`, summary: 'a new API key, printed once; the node stores only its hash', notes: [`scopes: ${scopes.join(', ')}`] },
   { command: 'keys list', args: TENANT, summary: "the tenant's API keys: id, name, scopes, active or revoked" },

@@ -10,6 +10,9 @@ import { overviewText, topicOf, usageText } from './command-usages.ts';
 import { errorLine } from './error-line.ts';
 import { UsageError } from './usage-error.ts';
 
+/** The one consent gate of this process (a command runs once per process). */
+const processGate = async () => new (await import('../core/consent/consent-gate.ts')).ConsentGate();
+
 const commands: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
   async start(args) {
     const { values } = parseArgs({ args, options: { 'no-worker': { type: 'boolean' } } });
@@ -30,8 +33,8 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
     return (await import('./consent-command.ts')).consentCommand(loadConfig(), args);
   },
   import: async (args) => (await import('./import-command.ts')).importCommand(loadConfig(), args),
-  tags: async (args) => (await import('./tags-command.ts')).tagsCommand(loadConfig(), args),
-  segments: async (args) => (await import('./segments-command.ts')).segmentsCommand(loadConfig(), args),
+  tags: async (args) => (await import('./tags-command.ts')).tagsCommand(loadConfig(), await processGate(), args),
+  segments: async (args) => (await import('./segments-command.ts')).segmentsCommand(loadConfig(), await processGate(), args),
   psi: async (args) => (await import('./psi-command.ts')).psiCommand(args),
   demo: async (args) => (await import('./demo-command.ts')).demoCommand(args),
 };

@@ -10,7 +10,7 @@ import { DEFAULT_TENANT } from '../api/start-node.ts';
 import { regimes, type Regime } from '../consent/consent-event.ts';
 import { recordAuditEvent } from '../core/audit/audit-log.ts';
 import type { Config } from '../core/config/config.ts';
-import { ConsentGate } from '../core/consent/consent-gate.ts';
+import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { withTenant, type TenantTransaction } from '../core/db/tenant-scope.ts';
 import { notFound } from '../core/errors.ts';
 import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';
@@ -51,7 +51,7 @@ const options = {
 
 type InTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => Promise<T>;
 
-export async function segmentsCommand(config: Config, args: string[]): Promise<void> {
+export async function segmentsCommand(config: Config, gate: ConsentGate, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, show: 1, estimate: 1, create: 1, refresh: 1, members: 1, portrait: 1 };
@@ -79,13 +79,13 @@ export async function segmentsCommand(config: Config, args: string[]): Promise<v
         return printResult(values.json, segmentView(segment), () => tableText([segmentView(segment)], ['id', 'name', 'kind', 'memberCount', 'scheduleSeconds', 'lastRefreshedAt', 'rule', 'importReport']));
       }
       case 'estimate': {
-        const members = await inTenant((trx) => estimateSegmentRule(trx, parseSegmentRule(rule)));
+        const members = await inTenant((trx) => estimateSegmentRule(trx, gate, parseSegmentRule(rule), ACTOR));
         return printResult(values.json, { members }, () => `the rule selects ${members} persons now`);
       }
       case 'create': {
         const identifierKeys = new IdentifierKeys(resolveMasterKey(config));
         const created = await inTenant(async (trx) => {
-          const result = await createSegment(trx, input!, ACTOR, { identifierKeys });
+          const result = await createSegment(trx, gate, input!, ACTOR, { identifierKeys });
           await recordAuditEvent(trx, { actor: ACTOR, action: 'segments.created', targetType: 'segment', targetId: String(result.segment.id), details: { kind: result.segment.kind, members: result.refresh.memberCount } });
           if (result.segment.scheduleSeconds) await enqueueSegmentRefresh(trx, result.segment.id, result.segment.scheduleSeconds * 1000);
           return result;
@@ -96,16 +96,16 @@ export async function segmentsCommand(config: Config, args: string[]): Promise<v
       }
       case 'refresh': {
         const refresh = await inTenant(async (trx) => {
-          const done = await refreshSegment(trx, id, ACTOR);
+          const done = await refreshSegment(trx, gate, id, ACTOR);
           await recordAuditEvent(trx, { actor: ACTOR, action: 'segments.refreshed', targetType: 'segment', targetId: String(id), details: { ...done } });
           return done;
         });
         return printResult(values.json, refresh, () => `segment ${id} refresh ${refresh.refreshId}: ${refresh.added} added, ${refresh.removed} removed, ${refresh.memberCount} members`);
       }
       case 'members':
-        return members(inTenant, id, purpose, values.json);
+        return members(inTenant, gate, id, purpose, values.json);
       case 'portrait': {
-        const result = await inTenant((trx) => segmentPortrait(trx, id, portrait!.dimensions, portrait!.k));
+        const result = await inTenant((trx) => segmentPortrait(trx, gate, id, portrait!.dimensions, ACTOR, portrait!.k));
         return printResult(values.json, result, () => portraitText(result));
       }
     }
@@ -153,17 +153,15 @@ function purposeOf(values: { purpose?: string | undefined; regime?: string | und
   return { purpose: values.purpose, regime: values.regime as Regime, recipient: values.recipient };
 }
 
-async function members(inTenant: InTenant, id: number, purpose: ReturnType<typeof purposeOf>, json: boolean): Promise<void> {
+async function members(inTenant: InTenant, gate: ConsentGate, id: number, purpose: ReturnType<typeof purposeOf>, json: boolean): Promise<void> {
   if (!purpose) {
     const segment = await inTenant((trx) => findSegment(trx, id));
     if (!segment) throw notFound('segment');
     return printResult(json, { segmentId: id, members: segment.memberCount }, () => `segment ${id}: ${segment.memberCount} members`);
   }
-  const gate = new ConsentGate();
   const counted = await inTenant(async (trx) => {
     const allowed = await segmentMembersFor(trx, gate, id, { ...purpose, activity: 'segments.members-for-purpose', actor: ACTOR });
-    const { denied } = allowed;
-    return { segmentId: id, purpose: purpose.purpose, members: allowed.keys.length + denied.noConsent + denied.refused + denied.expired, allowed: allowed.keys.length, denied, evaluatedAtSeq: allowed.evaluatedAtSeq };
+    return { segmentId: id, purpose: purpose.purpose, members: allowed.candidates, allowed: allowed.size, denied: allowed.denied, evaluatedAtSeq: allowed.evaluatedAtSeq };
   });
   printResult(json, counted, () => `segment ${id} for ${purpose.purpose}: ${counted.allowed} of ${counted.members} members allowed (no consent ${counted.denied.noConsent}, refused ${counted.denied.refused}, expired ${counted.denied.expired})`);
 }

@@ -16,6 +16,7 @@ import { notFound } from '../core/errors.ts';
 import { personsOfIdentifiers } from '../core/identifiers/identifier-persons.ts';
 import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';
 import { resolveMasterKey } from '../core/identity/master-key.ts';
+import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { computeBuiltinTags } from '../core/tags/builtins/compute-builtin-tags.ts';
 import { computeRuleTag } from '../core/tags/compute-rule-tag.ts';
 import { enqueueRuleTagRun } from '../core/tags/compute-rule-tag-job.ts';
@@ -51,7 +52,7 @@ const options = {
 } as const;
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>['values'];
 
-export async function tagsCommand(config: Config, args: string[]): Promise<void> {
+export async function tagsCommand(config: Config, gate: ConsentGate, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, define: 1, set: 2, compute: 1, person: 1 };
@@ -81,7 +82,7 @@ export async function tagsCommand(config: Config, args: string[]): Promise<void>
       case 'set':
         return setValues(db, config, tenant, rest[0]!, csv!.header, csv!.rows, values);
       case 'compute':
-        return compute(inTenant, rest[0]!, values.json);
+        return compute(inTenant, gate, rest[0]!, values.json);
       case 'person': {
         const personId = await personOf(inTenant, config, rest[0]!);
         const tags = (await inTenant((trx) => listPersonTags(trx, personId))).map((value) => ({ ...value, updatedAt: value.updatedAt.toISOString() }));
@@ -188,10 +189,10 @@ async function setValues(db: Kysely<Database>, config: Config, tenant: Tenant, k
 type InTenant = <T>(work: (trx: TenantTransaction) => Promise<T>) => Promise<T>;
 
 /** Runs what the tag's job would run, here and now; the run writes its processing record. */
-async function compute(inTenant: InTenant, key: string, json: boolean): Promise<void> {
+async function compute(inTenant: InTenant, gate: ConsentGate, key: string, json: boolean): Promise<void> {
   if (key === 'builtins') {
     const run = await inTenant(async (trx) => {
-      const computed = await computeBuiltinTags(trx, { actor: ACTOR });
+      const computed = await computeBuiltinTags(trx, gate, { actor: ACTOR });
       await recordAuditEvent(trx, { actor: ACTOR, action: 'tags.builtins.computed', targetType: 'tag', targetId: 'builtins', details: computed.persons });
       return computed;
     });
@@ -200,7 +201,7 @@ async function compute(inTenant: InTenant, key: string, json: boolean): Promise<
   const tag = await inTenant((trx) => findTag(trx, key));
   if (!tag) throw notFound('tag');
   if (tag.kind === 'static') throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${key} is a static tag; only SQL and rule tags are computed`);
-  const run = tag.kind === 'sql' ? await computeSqlTag(inTenant, key, ACTOR) : await computeRuleTag(inTenant, key, ACTOR);
+  const run = tag.kind === 'sql' ? await computeSqlTag(inTenant, gate, key, ACTOR) : await computeRuleTag(inTenant, gate, key, ACTOR);
   printResult(json, run, () => `tag ${key} computed: ${run.persons} persons; processing record ${run.processingRecordId}`);
 }
 

@@ -20,6 +20,7 @@ export const consentErrorCodes = {
   ACCORD_ERR_CONSENT_REPORT_RANGE: 'Report time range is empty or too long',
   ACCORD_ERR_CONSENT_INVALID: 'Invalid consent definition',
   ACCORD_ERR_CONSENT_SUPPRESSED: 'The subject was erased and is suppressed',
+  ACCORD_ERR_CONSENT_NOT_GATED: 'Processing was handed people the consent gate did not allow for its purpose',
   ACCORD_ERR_PRIVACY_REQUEST_STATE: 'The privacy request is not in a status that allows this',
   ACCORD_ERR_PRIVACY_REQUEST_KIND: 'The privacy request is of another kind',
   ACCORD_ERR_CONSENT_SIGNAL_MALFORMED: 'Consent signal string cannot be decoded',

@@ -1,15 +1,16 @@
 /**
  * Segments over HTTP: size estimate and person-level preview of a rule before saving, creating
  * static, dynamic and imported segments, on-demand refresh and the changes of a refresh, member
- * counts for a purpose (through the consent gate, which writes the processing record), and the
- * k-anonymous portrait. A preview shows persons, so it needs data:read besides segments:read.
+ * counts for a purpose, and the k-anonymous portrait. Everything that selects or counts people
+ * goes through the process's consent gate (analytics.profiling, or the purpose asked), which
+ * writes the processing record. A preview shows persons, so it needs data:read besides segments:read.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { regimes } from '../../consent/consent-event.ts';
 import { recordAuditEvent } from '../../core/audit/audit-log.ts';
-import { ConsentGate } from '../../core/consent/consent-gate.ts';
+import type { ConsentGate } from '../../core/consent/consent-gate.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { notFound } from '../../core/errors.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
@@ -53,14 +54,13 @@ const refreshView = z.object({ refreshId: z.number(), added: z.number(), removed
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const dimension = z.union([z.object({ tag: key }).strict(), z.object({ attribute: key }).strict(), z.object({ builtIn: z.enum(['age_band', 'lifecycle', 'order_channel']) }).strict()]);
 
-export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array }> = async (app, { db, masterKey }) => {
+export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array; gate: ConsentGate }> = async (app, { db, masterKey, gate }) => {
   const identifierKeys = new IdentifierKeys(masterKey);
-  const gate = new ConsentGate();
 
   app.post(
     '/v1/segments/estimate',
     { config: { scope: 'segments:read' }, schema: { tags: ['segments'], summary: 'How many persons a rule selects now, without saving anything', body: z.object({ rule }), response: { 200: z.object({ members: z.number() }) } } },
-    async (request) => ({ members: await inCallerTenant(db, request, (trx) => estimateSegmentRule(trx, parseSegmentRule(request.body.rule))) }),
+    async (request) => ({ members: await inCallerTenant(db, request, (trx) => estimateSegmentRule(trx, gate, parseSegmentRule(request.body.rule), actorOf(request))) }),
   );
 
   app.post(
@@ -76,7 +76,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
     },
     async (request) => {
       if (!grants(principalOf(request).scopes, 'data:read')) throw new ApiError('ACCORD_ERR_FORBIDDEN', 'a preview shows persons: it needs the data:read scope besides segments:read');
-      const persons = await inCallerTenant(db, request, (trx) => previewSegmentRule(trx, parseSegmentRule(request.body.rule), request.body));
+      const persons = await inCallerTenant(db, request, (trx) => previewSegmentRule(trx, gate, parseSegmentRule(request.body.rule), { ...request.body, actor: actorOf(request) }));
       return { persons };
     },
   );
@@ -86,7 +86,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
     { config: { scope: 'segments:write' }, schema: { tags: ['segments'], summary: 'Create a static, dynamic or imported segment', body: createBody, response: { 201: z.object({ segment: segmentView, refresh: refreshView }) } } },
     async (request, reply) => {
       const created = await inCallerTenant(db, request, async (trx) => {
-        const result = await createSegment(trx, request.body, actorOf(request), { identifierKeys });
+        const result = await createSegment(trx, gate, request.body, actorOf(request), { identifierKeys });
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'segments.created', targetType: 'segment', targetId: String(result.segment.id), details: { kind: result.segment.kind, members: result.refresh.memberCount } });
         if (result.segment.scheduleSeconds) await enqueueSegmentRefresh(trx, result.segment.id, result.segment.scheduleSeconds * 1000);
         return result;
@@ -110,7 +110,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
     { config: { scope: 'segments:write' }, schema: { tags: ['segments'], summary: 'Re-evaluate a dynamic segment now; the adds and removes are kept under the refresh id', params: idParams, response: { 200: refreshView } } },
     async (request) =>
       inCallerTenant(db, request, async (trx) => {
-        const refresh = await refreshSegment(trx, request.params.id, actorOf(request));
+        const refresh = await refreshSegment(trx, gate, request.params.id, actorOf(request));
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'segments.refreshed', targetType: 'segment', targetId: String(request.params.id), details: { ...refresh } });
         return refresh;
       }),
@@ -145,8 +145,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
     async (request) =>
       inCallerTenant(db, request, async (trx) => {
         const allowed = await segmentMembersFor(trx, gate, request.params.id, { ...request.body, activity: 'segments.members-for-purpose', actor: actorOf(request) });
-        const denied = allowed.denied;
-        return { members: allowed.keys.length + denied.noConsent + denied.refused + denied.expired, allowed: allowed.keys.length, denied, evaluatedAtSeq: allowed.evaluatedAtSeq };
+        return { members: allowed.candidates, allowed: allowed.size, denied: allowed.denied, evaluatedAtSeq: allowed.evaluatedAtSeq };
       }),
   );
 
@@ -156,7 +155,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
       config: { scope: 'segments:read' },
       schema: {
         tags: ['segments'],
-        summary: `Distributions of a segment's members; no cell under k (at least ${DEFAULT_MIN_CELL}) persons`,
+        summary: `Distributions of the segment's members the gate allows for profiling now (writes a processing record); no cell under k (at least ${DEFAULT_MIN_CELL}) persons`,
         params: idParams,
         body: z.object({ dimensions: z.array(dimension).min(1).max(10), k: z.number().int().min(DEFAULT_MIN_CELL).max(10_000).default(DEFAULT_MIN_CELL) }),
         response: {
@@ -164,6 +163,6 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
         },
       },
     },
-    async (request) => inCallerTenant(db, request, (trx) => segmentPortrait(trx, request.params.id, request.body.dimensions, request.body.k)),
+    async (request) => inCallerTenant(db, request, (trx) => segmentPortrait(trx, gate, request.params.id, request.body.dimensions, actorOf(request), request.body.k)),
   );
 };

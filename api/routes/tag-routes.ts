@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { recordAuditEvent } from '../../core/audit/audit-log.ts';
+import type { ConsentGate } from '../../core/consent/consent-gate.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { notFound } from '../../core/errors.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
@@ -63,7 +64,7 @@ const toValueView = (value: StoredTagValue): z.output<typeof valueView> => ({ ..
 const scalar = z.union([z.boolean(), z.number(), z.string()]);
 const keyParams = z.object({ key: tagKey });
 
-export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array }> = async (app, { db }) => {
+export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: NodeIdentity; masterKey: Uint8Array; gate: ConsentGate }> = async (app, { db, gate }) => {
   app.post(
     '/v1/tags',
     { config: { scope: 'tags:write' }, schema: { tags: ['tags'], summary: 'Define a tag (an SQL tag needs an admin key)', body: definitionBody, response: { 201: tagView } } },
@@ -173,14 +174,14 @@ export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: 
       config: { scope: 'tags:write' },
       schema: {
         tags: ['tags'],
-        summary: 'Compute the built-in tags (RFM, lifecycle stage, CLV estimate) of the tenant now, in one transaction',
+        summary: 'Compute the built-in tags (RFM, lifecycle stage, CLV estimate) now, in one transaction, for the persons the gate allows for analytics.profiling',
         body: builtinTagOptionsSchema.prefault({}),
         response: { 200: z.object({ persons: z.object({ rfm: z.number(), lifecycle: z.number(), clv: z.number() }), processingRecordId: z.string() }) },
       },
     },
     async (request) =>
       inCallerTenant(db, request, async (trx) => {
-        const run = await computeBuiltinTags(trx, { ...request.body, actor: actorOf(request) });
+        const run = await computeBuiltinTags(trx, gate, { ...request.body, actor: actorOf(request) });
         await recordAuditEvent(trx, { actor: actorOf(request), action: 'tags.builtins.computed', targetType: 'tag', targetId: 'builtins', details: run.persons });
         return run;
       }),

@@ -1,8 +1,11 @@
 /**
- * Demo step: the brand's privacy officer defines two purposes and publishes a notice; members'
- * consents arrive through the API (most grant, some refuse, some withdraw later, a few minors
- * through a guardian); then the gate is asked about every member for both purposes.
+ * Demo step: the brand's privacy officer defines two purposes and publishes a notice, which also
+ * covers the member analytics every tenant has (analytics.profiling: the member file of the next
+ * step brings each member's registration consent to it); members' consents arrive through the API
+ * (most grant, some refuse, some withdraw later, a few minors through a guardian); then the gate
+ * is asked about every member for both purposes.
  */
+import { PROFILING_PURPOSE } from '../../core/consent/profiling-purpose.ts';
 import type { DemoNode } from './demo-node.ts';
 
 const MEMBERS = 200;
@@ -23,10 +26,10 @@ export async function recordConsents(brand: DemoNode, partner: DemoNode, say: (l
   const notice = await brand.call<{ id: string; version: number }>('POST', '/v1/consent/notices', {
     noticeKey: 'member-privacy',
     language: 'zh-CN',
-    content: `会员隐私政策：经您单独同意，我们会与${recipient}共享加密后的手机号用于相似人群扩展，并通过短信向您发送优惠。`,
-    purposes: [LOOKALIKE, SMS],
+    content: `会员隐私政策：我们会根据您的会员资料和订单为您打标签、分群，用于会员运营分析；经您单独同意，我们会与${recipient}共享加密后的手机号用于相似人群扩展，并通过短信向您发送优惠。`,
+    purposes: [PROFILING_PURPOSE, LOOKALIKE, SMS],
     recipients: [recipient],
-    dataCategories: ['phone'],
+    dataCategories: ['phone', 'orders'],
   });
   say(`brand defined ${LOOKALIKE} (named recipient: ${recipient}) and ${SMS}; published notice v${notice.version}`);
 

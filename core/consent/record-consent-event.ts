@@ -84,7 +84,10 @@ class CatalogueLookups {
   }
 }
 
-async function validate(catalogue: CatalogueLookups, input: ConsentEventInput, receivedAt: Date): Promise<{ recipient: string; retentionDays: number | null }> {
+/** What recording an event checks besides its subject (suppression) and its id (duplicates). */
+type CheckedFields = Omit<ConsentEventInput, 'subject' | 'clientEventId'>;
+
+async function validate(catalogue: CatalogueLookups, input: CheckedFields, receivedAt: Date): Promise<{ recipient: string; retentionDays: number | null }> {
   const purpose = await catalogue.purpose(input.purpose);
   if (!purpose) throw new ConsentError('ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE', `unknown purpose ${input.purpose}`);
   if (!purpose.legalBasis[input.regime]) {
@@ -123,6 +126,27 @@ async function validate(catalogue: CatalogueLookups, input: ConsentEventInput, r
     }
   }
   return { recipient, retentionDays: purpose.retentionDays };
+}
+
+/**
+ * What recording each event would refuse, recording nothing: for a writer that must leave out a
+ * row whose consent is bad before it writes anything else of the row (ingest's registration
+ * consents, whose subject is known only once the row's person is resolved).
+ */
+export async function checkConsentEvents(trx: TenantTransaction, inputs: readonly CheckedFields[], receivedAt = new Date()): Promise<Array<ConsentError | undefined>> {
+  const catalogue = new CatalogueLookups(trx);
+  const refusals: Array<ConsentError | undefined> = [];
+  for (const input of inputs) {
+    try {
+      await validate(catalogue, input, receivedAt);
+      checkEvidence(input.evidence ?? {});
+      refusals.push(undefined);
+    } catch (error) {
+      if (!(error instanceof ConsentError)) throw error;
+      refusals.push(error);
+    }
+  }
+  return refusals;
 }
 
 export async function recordConsentEvent(trx: TenantTransaction, input: ConsentEventInput, receivedAt = new Date()): Promise<RecordedEvent> {

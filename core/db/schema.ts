@@ -20,6 +20,12 @@ export interface TenantTable {
   created_at: CreatedAt;
 }
 
+export interface TenantSettingsTable {
+  tenant_id: string;
+  first_party_regime: 'pipl' | 'gdpr' | 'ccpa';
+  updated_at: Generated<Date>;
+}
+
 export interface ApiKeyTable {
   id: string;
   tenant_id: string;
@@ -706,6 +712,8 @@ export interface NodeRequestNonceTable {
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
+  // 0018:
+  tenant_settings: TenantSettingsTable;
   api_keys: ApiKeyTable;
   peers: PeerTable;
   audit_events: AuditEventTable;

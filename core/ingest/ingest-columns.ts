@@ -3,11 +3,13 @@
  * - an identifier, named by its type (`email`, `phone`, `email_sha256`, ...), with the issuer after
  *   an `@` for scoped types (`wechat_openid@wx1234`, `tmall_user_id@shop-88`);
  * - a member attribute, `attr.<key>` (members only);
+ * - a field of the registration consent, `consent.<field>` (members only; registration-consent.ts);
  * - one of the kind's own fields (order_id, placed_at, ...).
  * Pure: no I/O.
  */
 import { isIdentifierType, scopeRuleOf, type IdentifierType } from '../identifiers/identifier-types.ts';
 import { PRINTABLE_ASCII_ID } from '../identifiers/normalise-platform-id.ts';
+import { consentColumnProblem, CONSENT_COLUMN_PREFIX } from './registration-consent.ts';
 
 export const ingestKinds = ['members', 'orders', 'events'] as const;
 export type IngestKind = (typeof ingestKinds)[number];
@@ -21,6 +23,7 @@ export const fieldsOfKind = {
 export type ColumnRole =
   | { readonly role: 'identifier'; readonly type: IdentifierType; readonly scope: string | undefined }
   | { readonly role: 'attribute'; readonly key: string }
+  | { readonly role: 'consent'; readonly field: string }
   | { readonly role: 'field'; readonly name: string };
 
 export const ATTRIBUTE_PREFIX = 'attr.';
@@ -35,6 +38,12 @@ export function classifyColumn(kind: IngestKind, name: string): ColumnRole | { r
     if (kind !== 'members') return { error: `attribute columns (${name}) belong in a members file` };
     const key = name.slice(ATTRIBUTE_PREFIX.length);
     return ATTRIBUTE_KEY.test(key) ? { role: 'attribute', key } : { error: `attribute key ${JSON.stringify(key)} is not lower-case letters, digits and _ starting with a letter` };
+  }
+  if (name.startsWith(CONSENT_COLUMN_PREFIX)) {
+    if (kind !== 'members') return { error: `consent columns (${name}) belong in a members file` };
+    const field = name.slice(CONSENT_COLUMN_PREFIX.length);
+    const problem = consentColumnProblem(field);
+    return problem ? { error: problem } : { role: 'consent', field };
   }
   const at = name.indexOf('@');
   const type = at < 0 ? name : name.slice(0, at);

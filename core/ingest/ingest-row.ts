@@ -8,6 +8,7 @@ import type { Identifier } from '../identifiers/identifier.ts';
 import { normaliseIdentifier } from '../identifiers/normalise-identifier.ts';
 import { MAX_IDENTIFIERS_PER_RECORD } from '../one-id/resolve-persons.ts';
 import { fieldsOfKind, type ColumnRoles, type IngestKind } from './ingest-columns.ts';
+import { parseRegistrationConsent, type RegistrationConsent } from './registration-consent.ts';
 
 export interface IngestIssue {
   /** CSV: the spreadsheet row (header is 1); NDJSON: the line; JSON batch: the record's 1-based position. */
@@ -74,6 +75,8 @@ export interface ParsedRow {
   readonly attributes: ReadonlyArray<readonly [string, string]>;
   readonly order?: OrderInput | undefined;
   readonly event?: EventInput | undefined;
+  /** Members only: the consent the person gave at registration, recorded with the row. */
+  readonly consent?: RegistrationConsent | undefined;
 }
 
 const MAX_TEXT = 200;
@@ -224,6 +227,8 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
   const attributes: Array<readonly [string, string]> = [];
   // Hot path: no closures or objects per cell unless the cell has a problem.
   let cells: Map<string, SourceCell> | undefined;
+  /** The row's `consent.` cells by field, blank ones too: a missing field is named with its column. */
+  let consentCells: Map<string, SourceCell> | undefined;
   for (const cell of source.cells) {
     if (typeof cell.value === 'string' && cell.value.includes(UNDECODABLE)) {
       issues.push(cellIssue(source, cell, 'undecodable_bytes', 'bytes that are not valid in the file encoding (send UTF-8, or GBK/GB18030 declared as such)'));
@@ -232,6 +237,10 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
     const role = roles.of(cell.name);
     if ('error' in role) {
       issues.push(cellIssue(source, cell, 'unknown_field', role.error));
+      continue;
+    }
+    if (role.role === 'consent') {
+      (consentCells ??= new Map()).set(role.field, cell);
       continue;
     }
     if (isBlank(cell.value)) continue;
@@ -251,9 +260,14 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
   const fields: RowFields = { kind, at, cells: cells ?? noCells, issues };
   let order: OrderInput | undefined;
   let event: EventInput | undefined;
+  let consent: RegistrationConsent | undefined;
   if (kind === 'members') {
     const memberId = readField(fields, 'member_id', nonEmpty);
     if (memberId !== undefined) attributes.push(['member_id', canonicalJson(memberId)]);
+    const given = consentCells && new Map([...consentCells].filter(([, cell]) => !isBlank(cell.value)));
+    const parsed = given && given.size > 0 ? parseRegistrationConsent(given, consentCells!) : undefined;
+    if (Array.isArray(parsed)) issues.push(...parsed.map((problem) => ({ ...at, ...problem })));
+    else consent = parsed;
   } else if (kind === 'orders') {
     const values = {
       externalId: readField(fields, 'order_id', nonEmpty),
@@ -279,7 +293,7 @@ export function parseRow(kind: IngestKind, roles: ColumnRoles, source: SourceRow
   if (issues.length === 0 && identifiers.length === 0) issues.push({ ...at, reason: 'no_identifier', detail: 'the row has no identifier, so it cannot be matched to anyone' });
   if (identifiers.length > MAX_IDENTIFIERS_PER_RECORD) issues.push({ ...at, reason: 'too_many_identifiers', detail: `at most ${MAX_IDENTIFIERS_PER_RECORD} identifiers per row` });
   if (issues.length > 0) return issues;
-  return { row: source.row, line: source.line, identifiers, attributes, order, event };
+  return { row: source.row, line: source.line, identifiers, attributes, order, event, consent };
 }
 
 const noCells: ReadonlyMap<string, SourceCell> = new Map();

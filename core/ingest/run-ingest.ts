@@ -2,9 +2,10 @@
  * The ingest pipeline shared by files and JSON batches: rows are checked as they stream, a chunk
  * of them at a time goes through one transaction that applies the chunk and moves the run's last
  * committed row, so a run that stops resumes after its last chunk when the same content comes
- * again, and content already ingested changes nothing. Strict mode stops at the first invalid row,
- * after committing the rows before it; lenient mode reports invalid rows and goes on. Rows of
- * erased people are refused in both modes: that is not a fault of the file.
+ * again, and content already ingested changes nothing. Strict mode stops at the first invalid row
+ * (a bad cell, or a registration consent the ledger refuses), after committing the rows before it;
+ * lenient mode reports invalid rows and goes on. Rows of erased people are refused in both modes:
+ * that is not a fault of the file.
  *
  * Chunks are pipelined: while one chunk's transaction runs, the next is read, checked and sealed
  * (prepared-chunk.ts), so the database and the per-identifier cryptography work at the same time;
@@ -95,19 +96,33 @@ export async function runIngest(
       return finished;
     });
 
+  /** A strict run meets an invalid row: it fails there, the rows before it committed. */
+  const stopAt = async (issue: IngestIssue): Promise<never> => {
+    const failed = await finish('failed', issue);
+    const where = `row ${issue.row}${issue.column ? `, column ${issue.column}` : ''}${issue.field ? ` (${issue.field})` : ''}`;
+    const kept = failed.lastCommittedRow === 0 ? 'nothing was ingested' : `rows up to ${failed.lastCommittedRow} are ingested, none after them`;
+    throw new ImportError('ACCORD_ERR_IMPORT_ROW', `${where}: ${issue.detail}; ${kept}`, { runId: failed.id, lastCommittedRow: failed.lastCommittedRow, ...issue });
+  };
+
   const newChunk = (): Chunk => ({ prepared: new PreparedChunk(sealer), invalid: [], rowsRead: 0, lastRow: 0 });
   const commit = async (chunk: Chunk) => {
     if (chunk.rowsRead === 0) return;
     // Sealed before the transaction opens, so the transaction never waits for the sealer.
     await chunk.prepared.sealed();
     const from = run.lastCommittedRow;
+    let stoppedAt: IngestIssue | undefined;
     run = await withTenant(db, tenantId, async (trx) => {
       await lockRunAt(trx, run.id, from);
-      const applied = await applyIngestChunk(trx, settings.kind, chunk.prepared, source);
-      const counts = { rowsRead: chunk.rowsRead, ...applied.counts, rejected: applied.counts.rejected + (chunk.rowsRead - chunk.prepared.rows.length) };
-      return commitRunChunk(trx, run.id, chunk.lastRow, counts, [...chunk.invalid, ...applied.issues].sort((a, b) => a.row - b.row));
+      const applied = await applyIngestChunk(trx, settings.kind, chunk.prepared, source, settings.mode);
+      stoppedAt = applied.stoppedAt;
+      // A strict chunk that stopped commits its rows before the stop (a strict chunk holds no invalid row).
+      const counts = stoppedAt
+        ? { rowsRead: applied.counts.applied + applied.counts.rejected, ...applied.counts }
+        : { rowsRead: chunk.rowsRead, ...applied.counts, rejected: applied.counts.rejected + (chunk.rowsRead - chunk.prepared.rows.length) };
+      return commitRunChunk(trx, run.id, stoppedAt ? stoppedAt.row - 1 : chunk.lastRow, counts, [...chunk.invalid, ...applied.issues].sort((a, b) => a.row - b.row));
     });
     options.onChunk?.(run);
+    if (stoppedAt) await stopAt(stoppedAt);
   };
   // The chunk whose transaction runs while the next one fills; its failure surfaces at the next await.
   let inFlight: Promise<void> = Promise.resolve();
@@ -127,11 +142,7 @@ export async function runIngest(
       if (settings.mode === 'strict' && Array.isArray(parsed)) {
         await inFlight;
         await commit(chunk);
-        const issue = parsed[0]!;
-        const failed = await finish('failed', issue);
-        const where = `row ${issue.row}${issue.column ? `, column ${issue.column}` : ''}${issue.field ? ` (${issue.field})` : ''}`;
-        const kept = failed.lastCommittedRow === 0 ? 'nothing was ingested' : `rows up to ${failed.lastCommittedRow} are ingested, none after them`;
-        throw new ImportError('ACCORD_ERR_IMPORT_ROW', `${where}: ${issue.detail}; ${kept}`, { runId: failed.id, lastCommittedRow: failed.lastCommittedRow, ...issue });
+        await stopAt(parsed[0]!);
       }
       if (Array.isArray(parsed)) chunk.invalid.push(...parsed);
       else chunk.prepared.add(parsed);

@@ -2,9 +2,14 @@
  * Running a compiled rule under guards: the planner's cost estimate first (EXPLAIN, on both
  * backends), then the query under a statement timeout (Postgres; PGlite has no timer to cancel
  * with, so there the cost check is the guard), and a member cap so a rule that selects nearly
- * everyone is refused rather than stored.
+ * everyone is refused rather than stored. Selecting people is profiling: what a rule selects goes
+ * through the gate for analytics.profiling, and only the persons it allows are counted, shown or
+ * stored (each evaluation writes its processing record).
  */
 import { sql, type RawBuilder } from 'kysely';
+import type { ConsentGate } from '../consent/consent-gate.ts';
+import type { ConsentedPersons } from '../consent/consented-persons.ts';
+import { profilingConsent, type ProfilingWork } from '../consent/profiling-consent.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { compileSegmentRule } from './compile-segment-rule.ts';
 import { SegmentError } from './segment-errors.ts';
@@ -57,20 +62,26 @@ async function isAborted(trx: TenantTransaction): Promise<boolean> {
   }
 }
 
-/** The member ids of a rule now, ascending; refused above the member cap. */
-export async function evaluateSegmentRule(trx: TenantTransaction, rule: SegmentRule, limits: SegmentLimits = defaultSegmentLimits, now = new Date()): Promise<number[]> {
+/** The ids a rule selects now, ascending; at most `cap` of them when given. */
+async function selectedIds(trx: TenantTransaction, rule: SegmentRule, limits: SegmentLimits, now: Date, cap: number | null): Promise<number[]> {
   const query = compileSegmentRule(rule, { tenantId: trx.tenantId, now });
-  const ids = await guarded(trx, query, limits, async () => (await sql<{ id: number }>`select id from (${query}) as members order by id limit ${limits.maxMembers + 1}`.execute(trx)).rows.map((row) => Number(row.id)));
+  const limit = cap === null ? sql.raw('') : sql`limit ${cap}`;
+  return guarded(trx, query, limits, async () => (await sql<{ id: number }>`select id from (${query}) as members order by id ${limit}`.execute(trx)).rows.map((row) => Number(row.id)));
+}
+
+/** The persons a rule selects now and the gate allows for profiling; refused above the member cap. */
+export async function segmentRuleMembers(trx: TenantTransaction, gate: ConsentGate, rule: SegmentRule, work: ProfilingWork, limits: SegmentLimits = defaultSegmentLimits, now = new Date()): Promise<ConsentedPersons> {
+  const ids = await selectedIds(trx, rule, limits, now, limits.maxMembers + 1);
   if (ids.length > limits.maxMembers) {
     throw new SegmentError('ACCORD_ERR_SEGMENT_TOO_LARGE', `the rule selects more than ${limits.maxMembers} persons; narrow it down`, { maxMembers: limits.maxMembers });
   }
-  return ids;
+  return profilingConsent(trx, gate, ids, { ...work, at: now });
 }
 
-/** How many persons the rule selects now, without storing anything. */
-export async function estimateSegmentRule(trx: TenantTransaction, rule: SegmentRule, limits: SegmentLimits = defaultSegmentLimits, now = new Date()): Promise<number> {
-  const query = compileSegmentRule(rule, { tenantId: trx.tenantId, now });
-  return guarded(trx, query, limits, async () => Number((await sql<{ n: number }>`select count(*)::int as n from (${query}) as members`.execute(trx)).rows[0]!.n));
+/** How many persons creating a segment of the rule would store now (above the member cap too), without storing anything. */
+export async function estimateSegmentRule(trx: TenantTransaction, gate: ConsentGate, rule: SegmentRule, actor: string, limits: SegmentLimits = defaultSegmentLimits, now = new Date()): Promise<number> {
+  const ids = await selectedIds(trx, rule, limits, now, null);
+  return (await profilingConsent(trx, gate, ids, { activity: 'segments.estimate', actor, at: now })).size;
 }
 
 export interface PreviewPerson {
@@ -78,17 +89,18 @@ export interface PreviewPerson {
   readonly attributes: Record<string, unknown>;
 }
 
-/** The first persons (by id, at most 20) the rule selects, with only the attributes asked for. */
+/** The first persons (by id, at most 20) the rule selects and the gate allows, with only the attributes asked for. */
 export async function previewSegmentRule(
   trx: TenantTransaction,
+  gate: ConsentGate,
   rule: SegmentRule,
-  options: { attributes: readonly string[]; limit?: number },
+  options: { attributes: readonly string[]; limit?: number; actor: string },
   limits: SegmentLimits = defaultSegmentLimits,
   now = new Date(),
 ): Promise<PreviewPerson[]> {
   const limit = Math.min(options.limit ?? MAX_PREVIEW_PERSONS, MAX_PREVIEW_PERSONS);
-  const query = compileSegmentRule(rule, { tenantId: trx.tenantId, now });
-  const ids = await guarded(trx, query, limits, async () => (await sql<{ id: number }>`select id from (${query}) as members order by id limit ${limit}`.execute(trx)).rows.map((row) => Number(row.id)));
+  const selected = await selectedIds(trx, rule, limits, now, null);
+  const ids = (await profilingConsent(trx, gate, selected, { activity: 'segments.preview', actor: options.actor, at: now })).ids().slice(0, limit);
   const persons = new Map(ids.map((id) => [id, {} as Record<string, unknown>]));
   if (ids.length > 0 && options.attributes.length > 0) {
     const rows = await trx.selectFrom('person_attributes').select(['person_id', 'key', 'value']).where('person_id', 'in', ids).where('key', 'in', [...options.attributes]).execute();

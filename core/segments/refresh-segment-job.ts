@@ -7,6 +7,7 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
+import type { ConsentGate } from '../consent/consent-gate.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
@@ -32,13 +33,13 @@ export async function enqueueSegmentRefresh(trx: TenantTransaction, id: number, 
   return open?.id ?? enqueueJob(trx, REFRESH_SEGMENT_JOB, { segment: id }, { maxAttempts: 3, delayMs });
 }
 
-export const refreshSegmentJob: JobProcessor = async (job) => {
+export const refreshSegmentJob = (gate: ConsentGate): JobProcessor => async (job) => {
   const payload = payloadSchema.safeParse(job.payload);
   if (!payload.success) throw new UnrecoverableJobError(`${REFRESH_SEGMENT_JOB} needs { segment }`);
   const id = payload.data.segment;
   let failure: unknown;
   try {
-    await job.inTenant((trx) => refreshSegment(trx, id, `job:${job.id}`));
+    await job.inTenant((trx) => refreshSegment(trx, gate, id, `job:${job.id}`));
   } catch (error) {
     failure = error;
   }

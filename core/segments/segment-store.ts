@@ -2,16 +2,23 @@
  * Saved segments and their membership. Creating a segment is its first refresh; a dynamic segment
  * is refreshed again on demand or on its schedule. Every refresh writes the members it added and
  * removed under its id (segment_membership_changes), so activation can send only the difference.
+ * Members are only persons the gate allows for profiling when the segment is made or refreshed: a
+ * person who withdrew leaves a dynamic segment at its next refresh. A static or imported segment
+ * keeps its snapshot, and every use of it (portrait, members for a purpose, PSI) gates again.
  * Erasure takes a person out of every segment the same way, as a refresh of its own.
  */
 import { sql } from 'kysely';
 import { anyOf } from '../db/sql-any.ts';
+import type { ConsentGate } from '../consent/consent-gate.ts';
+import { ConsentedPersons } from '../consent/consented-persons.ts';
+import { profilingConsent } from '../consent/profiling-consent.ts';
+import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { notFound } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import { personsOfIdentifiers } from '../identifiers/identifier-persons.ts';
 import type { IdentifierInput } from '../identifiers/normalise-identifier.ts';
-import { defaultSegmentLimits, evaluateSegmentRule, type SegmentLimits } from './evaluate-segment.ts';
+import { defaultSegmentLimits, segmentRuleMembers, type SegmentLimits } from './evaluate-segment.ts';
 import { SegmentError } from './segment-errors.ts';
 import { parseSegmentRule, type SegmentRule } from './segment-rule.ts';
 
@@ -100,8 +107,10 @@ export async function segmentMemberIds(trx: TenantTransaction, segmentId: number
   return rows.map((row) => Number(row.person_id));
 }
 
-/** Makes `ids` the segment's members, recording what changed under a new refresh id. */
-async function applyMembership(trx: TenantTransaction, segmentId: number, ids: readonly number[], trigger: string, now: Date): Promise<Refresh> {
+/** Makes the gated persons the segment's members, recording what changed under a new refresh id. */
+async function applyMembership(trx: TenantTransaction, segmentId: number, members: ConsentedPersons, trigger: string, now: Date): Promise<Refresh> {
+  ConsentedPersons.check(members, PROFILING_PURPOSE);
+  const ids = members.ids();
   const next = new Set(ids);
   const current = await segmentMemberIds(trx, segmentId);
   const currentSet = new Set(current);
@@ -178,22 +187,23 @@ async function matchIdentifiers(trx: TenantTransaction, keys: IdentifierKeys, in
   return { personIds: [...personIds].sort((a, b) => a - b), report: { identifiers: inputs.length, matched, unmatched: inputs.length - matched, invalid } };
 }
 
-export async function createSegment(trx: TenantTransaction, input: SegmentInput, actor: string, context: SegmentContext = {}): Promise<{ segment: Segment; refresh: Refresh }> {
+export async function createSegment(trx: TenantTransaction, gate: ConsentGate, input: SegmentInput, actor: string, context: SegmentContext = {}): Promise<{ segment: Segment; refresh: Refresh }> {
   const limits = context.limits ?? defaultSegmentLimits;
   const now = context.now ?? new Date();
+  const work = { activity: 'segments.create', actor, details: { name: input.name, kind: input.kind } };
   let rule: SegmentRule | null = null;
-  let ids: number[];
+  let members: ConsentedPersons;
   let importReport: ImportReport | null = null;
   if (input.kind === 'imported') {
     if (!context.identifierKeys) throw new Error('importing a segment needs the identifier keys');
     const matched = await matchIdentifiers(trx, context.identifierKeys, input.identifiers);
     if (matched.personIds.length > limits.maxMembers) throw new SegmentError('ACCORD_ERR_SEGMENT_TOO_LARGE', `the list names more than ${limits.maxMembers} persons`, { maxMembers: limits.maxMembers });
-    ids = matched.personIds;
+    members = await profilingConsent(trx, gate, matched.personIds, { ...work, at: now });
     importReport = matched.report;
   } else {
     rule = parseSegmentRule(input.rule);
     if (input.kind === 'static' && input.scheduleSeconds) throw new SegmentError('ACCORD_ERR_SEGMENT_KIND', 'only a dynamic segment has a schedule');
-    ids = await evaluateSegmentRule(trx, rule, limits, now);
+    members = await segmentRuleMembers(trx, gate, rule, work, limits, now);
   }
   const row = await trx
     .insertInto('segments')
@@ -208,18 +218,18 @@ export async function createSegment(trx: TenantTransaction, input: SegmentInput,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const refresh = await applyMembership(trx, Number(row.id), ids, 'create', now);
+  const refresh = await applyMembership(trx, Number(row.id), members, 'create', now);
   return { segment: (await findSegment(trx, Number(row.id)))!, refresh };
 }
 
 /** Re-evaluates a dynamic segment's rule and records the adds and removes. */
-export async function refreshSegment(trx: TenantTransaction, id: number, trigger: string, context: SegmentContext = {}): Promise<Refresh> {
+export async function refreshSegment(trx: TenantTransaction, gate: ConsentGate, id: number, trigger: string, context: SegmentContext = {}): Promise<Refresh> {
   const segment = await findSegment(trx, id, { forUpdate: true });
   if (!segment) throw notFound(`segment ${id}`);
   if (segment.kind !== 'dynamic') throw new SegmentError('ACCORD_ERR_SEGMENT_KIND', `segment ${id} is ${segment.kind}: only a dynamic segment is refreshed`);
   const now = context.now ?? new Date();
-  const ids = await evaluateSegmentRule(trx, segment.rule!, context.limits ?? defaultSegmentLimits, now);
-  return applyMembership(trx, id, ids, trigger, now);
+  const members = await segmentRuleMembers(trx, gate, segment.rule!, { activity: 'segments.refresh', actor: trigger, details: { segmentId: id } }, context.limits ?? defaultSegmentLimits, now);
+  return applyMembership(trx, id, members, trigger, now);
 }
 
 /** What one refresh changed, for activation to send the difference. */

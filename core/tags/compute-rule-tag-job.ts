@@ -7,7 +7,7 @@ import { scheduledTagRuns } from './scheduled-tag-runs.ts';
 
 export const COMPUTE_RULE_TAG_JOB = 'tags.compute-rule';
 
-const runs = scheduledTagRuns(COMPUTE_RULE_TAG_JOB, 'rule', (inTenant, key, actor) => computeRuleTag(inTenant, key, actor));
+const runs = scheduledTagRuns(COMPUTE_RULE_TAG_JOB, 'rule', (inTenant, gate, key, actor) => computeRuleTag(inTenant, gate, key, actor));
 
 export const enqueueRuleTagRun = runs.enqueueRun;
 export const computeRuleTagJob = runs.processor;

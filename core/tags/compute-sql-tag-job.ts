@@ -7,7 +7,7 @@ import { scheduledTagRuns } from './scheduled-tag-runs.ts';
 
 export const COMPUTE_SQL_TAG_JOB = 'tags.compute-sql';
 
-const runs = scheduledTagRuns(COMPUTE_SQL_TAG_JOB, 'sql', (inTenant, key, actor) => computeSqlTag(inTenant, key, actor));
+const runs = scheduledTagRuns(COMPUTE_SQL_TAG_JOB, 'sql', (inTenant, gate, key, actor) => computeSqlTag(inTenant, gate, key, actor));
 
 export const enqueueSqlTagRun = runs.enqueueRun;
 export const computeSqlTagJob = runs.processor;

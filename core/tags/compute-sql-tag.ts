@@ -1,11 +1,15 @@
 /**
  * One run of an SQL tag: check the stored SQL again (the policy may have tightened since it was
- * saved), run it in the sandbox, fit the rows to the tag, then in one transaction replace the
- * tag's values and write the run's processing record. A refused run leaves the previous values in
- * place and keeps the reason on the tag (last_error) for the analyst.
+ * saved), run it in the sandbox, fit the rows to the tag, then in one transaction ask the gate
+ * which of the persons it names may be profiled, replace the tag's values with theirs (a person
+ * who withdrew loses the value) and write the run's processing record. A refused run leaves the
+ * previous values in place and keeps the reason on the tag (last_error) for the analyst.
  */
 import { AccordError, notFound } from '../errors.ts';
 import { recordProcessing } from '../audit/processing-records.ts';
+import type { ConsentGate } from '../consent/consent-gate.ts';
+import { profilingConsent } from '../consent/profiling-consent.ts';
+import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
 import { checkSqlTagQuery } from './sql-tag-policy.ts';
 import { collectSqlTagValues } from './sql-tag-result.ts';
 import { defaultSqlTagLimits, runSqlTagQuery, type InTenant, type SqlTagLimits } from './sql-tag-sandbox.ts';
@@ -14,7 +18,6 @@ import { TagError } from './tag-errors.ts';
 import { assertLivePersons, replaceTagValues } from './tag-value-store.ts';
 
 export const SQL_TAG_ACTIVITY = 'tags.compute-sql';
-export const SQL_TAG_PURPOSE = 'profiling.tags';
 
 export interface SqlTagRun {
   tag: string;
@@ -30,7 +33,7 @@ async function sqlTag(inTenant: InTenant, key: string): Promise<TagDefinition & 
   return { ...tag, query: tag.query };
 }
 
-export async function computeSqlTag(inTenant: InTenant, key: string, actor: string, limits: SqlTagLimits = defaultSqlTagLimits): Promise<SqlTagRun> {
+export async function computeSqlTag(inTenant: InTenant, gate: ConsentGate, key: string, actor: string, limits: SqlTagLimits = defaultSqlTagLimits): Promise<SqlTagRun> {
   const tag = await sqlTag(inTenant, key);
   const startedAt = new Date();
   try {
@@ -41,20 +44,21 @@ export async function computeSqlTag(inTenant: InTenant, key: string, actor: stri
       const current = await findTag(trx, key);
       if (current?.query !== tag.query) throw new AccordError('ACCORD_ERR_CONFLICT', `tag ${key} changed while it was computed; run it again`);
       await assertLivePersons(trx, [...values.keys()]);
-      await replaceTagValues(trx, key, values, `sql:${actor}`);
+      const consented = await profilingConsent(trx, gate, values.keys(), { activity: SQL_TAG_ACTIVITY, actor, details: { tag: key } });
+      const persons = await replaceTagValues(trx, key, values, `sql:${actor}`, consented);
       await trx.updateTable('tag_definitions').set({ last_computed_at: new Date(), last_error: null }).where('key', '=', key).execute();
       const processingRecordId = await recordProcessing(trx, {
         activity: SQL_TAG_ACTIVITY,
-        purpose: SQL_TAG_PURPOSE,
+        purpose: PROFILING_PURPOSE,
         collaboration_id: null,
         actor,
         subjects_in: rows.length,
-        subjects_out: values.size,
+        subjects_out: persons,
         started_at: startedAt,
         finished_at: new Date(),
         details: { tag: key },
       });
-      return { tag: key, rows: rows.length, persons: values.size, processingRecordId };
+      return { tag: key, rows: rows.length, persons, processingRecordId };
     });
   } catch (error) {
     if (error instanceof TagError) {

@@ -7,6 +7,7 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
+import type { ConsentGate } from '../consent/consent-gate.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
@@ -21,10 +22,15 @@ const OPEN_STATUSES = ['pending', 'dispatched', 'running'] as const;
 export interface ScheduledTagRuns {
   /** Queues a run now unless one is already waiting to start; returns that run's job id. */
   enqueueRun(trx: TenantTransaction, key: string): Promise<string>;
-  processor: JobProcessor;
+  /** The job processor, computing through the process's consent gate. */
+  processor(gate: ConsentGate): JobProcessor;
 }
 
-export function scheduledTagRuns(jobName: string, kind: 'sql' | 'rule', compute: (inTenant: JobContext['inTenant'], key: string, actor: string) => Promise<unknown>): ScheduledTagRuns {
+export function scheduledTagRuns(
+  jobName: string,
+  kind: 'sql' | 'rule',
+  compute: (inTenant: JobContext['inTenant'], gate: ConsentGate, key: string, actor: string) => Promise<unknown>,
+): ScheduledTagRuns {
   const lockTag = async (trx: TenantTransaction, key: string) => {
     await sql`select pg_advisory_xact_lock(hashtext(${`${trx.tenantId}/${jobName}/${key}`}))`.execute(trx);
   };
@@ -37,13 +43,13 @@ export function scheduledTagRuns(jobName: string, kind: 'sql' | 'rule', compute:
     return open?.id ?? enqueueJob(trx, jobName, { tag: key }, { maxAttempts: 3 });
   };
 
-  const processor: JobProcessor = async (job) => {
+  const processor = (gate: ConsentGate): JobProcessor => async (job) => {
     const payload = payloadSchema.safeParse(job.payload);
     if (!payload.success) throw new UnrecoverableJobError(`${jobName} needs { tag }`);
     const key = payload.data.tag;
     let failure: unknown;
     try {
-      await compute(job.inTenant, key, `job:${job.id}`);
+      await compute(job.inTenant, gate, key, `job:${job.id}`);
     } catch (error) {
       failure = error;
     }

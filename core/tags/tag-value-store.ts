@@ -5,6 +5,8 @@
  * one-ID graph says the person is.
  */
 import { sql } from 'kysely';
+import { ConsentedPersons } from '../consent/consented-persons.ts';
+import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
 import { anyOf } from '../db/sql-any.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { TagError } from './tag-errors.ts';
@@ -37,10 +39,16 @@ export async function writeTagValues(trx: TenantTransaction, tagKey: string, val
   if (removals.length > 0) await trx.deleteFrom('tag_values').where('tag_key', '=', tagKey).where('person_id', '=', anyOf(removals, 'bigint')).execute();
 }
 
-/** Replaces every value of a tag (a computed tag's new result). */
-export async function replaceTagValues(trx: TenantTransaction, tagKey: string, values: ReadonlyMap<number, TagValue>, source: string): Promise<void> {
+/**
+ * Replaces every value of a tag with a computed tag's new result, keeping only the persons the gate
+ * allowed for profiling (whoever else the result names gets no value); returns how many were written.
+ */
+export async function replaceTagValues(trx: TenantTransaction, tagKey: string, values: ReadonlyMap<number, TagValue>, source: string, consented: ConsentedPersons): Promise<number> {
+  ConsentedPersons.check(consented, PROFILING_PURPOSE);
+  const allowed = new Map([...values].filter(([personId]) => consented.has(personId)));
   await trx.deleteFrom('tag_values').where('tag_key', '=', tagKey).execute();
-  await writeTagValues(trx, tagKey, values, [], source);
+  await writeTagValues(trx, tagKey, allowed, [], source);
+  return allowed.size;
 }
 
 export interface StoredTagValue {

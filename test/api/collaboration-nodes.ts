@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.ts';
 import { createMetrics } from '../../api/plugins/metrics.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
@@ -22,6 +23,8 @@ export interface CollaborationNode {
   readonly t: TestDatabase;
   readonly app: FastifyInstance;
   readonly identity: NodeIdentity;
+  /** The node's one consent gate, for its job runner too. */
+  readonly gate: ConsentGate;
   readonly url: string;
   readonly tenantId: string;
   readonly token: string;
@@ -30,7 +33,7 @@ export interface CollaborationNode {
 }
 
 /** The node's app, with any test-only routes. */
-async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, extraRoutes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, gate: ConsentGate, extraRoutes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = await buildApp({
     db: t.db,
     identity,
@@ -40,6 +43,7 @@ async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, ex
     bodyLimitBytes: 1_048_576,
     rateLimitPerMinute: 100_000,
     logLevel: 'silent',
+    gate,
   });
   extraRoutes?.(app);
   return app;
@@ -56,7 +60,8 @@ export async function defineMatchingConsent(t: TestDatabase, tenantId: string, r
 export async function startCollaborationNode(backend: StorageBackend, name: string, extraRoutes?: (app: FastifyInstance) => void): Promise<CollaborationNode> {
   const t = await openTestDatabase(backend);
   const identity = await loadOrCreateNodeIdentity(t.db, new Uint8Array(32).fill(3), name);
-  const app = await buildCollaborationApp(t, identity, extraRoutes);
+  const gate = new ConsentGate();
+  const app = await buildCollaborationApp(t, identity, gate, extraRoutes);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -67,6 +72,7 @@ export async function startCollaborationNode(backend: StorageBackend, name: stri
     t,
     app,
     identity,
+    gate,
     url,
     tenantId: tenant.id,
     token,

@@ -145,7 +145,8 @@ describe.each(storageBackends)('privacy request API on %s', (backend) => {
     expect(erased.statusCode).toBe(200);
     // Not a resolved person: no derived store can hold them.
     expect(erased.json()).toMatchObject({ request: { status: 'completed' }, fieldsDeleted: 1, keyShredded: true, tombstonesAdded: 2, recipients: ['ocean-engine', 'tencent-ads'], alreadyErased: false, removals: [] });
-    expect(erased.json().withdrawnSeqs).toHaveLength(2);
+    // Two grants withdrawn, and analytics.profiling refused where it is opt-out (CCPA).
+    expect(erased.json().withdrawnSeqs).toHaveLength(3);
     const job = await t.db.selectFrom('jobs').select(['payload']).where('id', '=', erased.json().jobId).executeTakeFirstOrThrow();
     expect(job.payload).toMatchObject({ requestId: id, recipients: ['ocean-engine', 'tencent-ads'] });
     expect(await t.db.selectFrom('jobs').select('id').where('name', '=', SUBJECT_ERASED_JOB).execute()).toHaveLength(1);

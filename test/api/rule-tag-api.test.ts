@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobProcessors } from '../../api/job-processors.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { executeJob } from '../../core/jobs/job-store.ts';
+import { setFirstPartyRegime } from '../../core/tenancy/first-party-regime.ts';
 import { addOrder, addPersons } from '../core/tags/tag-fixtures.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
@@ -21,6 +23,8 @@ describe.each(storageBackends)('rule and built-in tag API on %s', (backend) => {
     const writerKey = await api.keyFor('brand', ['tags:write']);
     writer = writerKey.token;
     reader = (await api.keyFor('brand', ['tags:read'])).token;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    await setFirstPartyRegime(t.db, writerKey.tenantId, 'ccpa', 'test');
     persons = await addPersons(t.db, writerKey.tenantId, 3);
     await addOrder(t.db, writerKey.tenantId, persons[0]!, 3, 'outdoor');
     await addOrder(t.db, writerKey.tenantId, persons[0]!, 30, 'outdoor');
@@ -39,7 +43,7 @@ describe.each(storageBackends)('rule and built-in tag API on %s', (backend) => {
     expect(queued.statusCode).toBe(202);
     const job = await t.db.selectFrom('jobs').selectAll().where('id', '=', queued.json().jobId).executeTakeFirstOrThrow();
     expect(job.name).toBe('tags.compute-rule');
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(new ConsentGate()), job)).toEqual({ ok: true });
     const values = await call('GET', reader, '/v1/tags/outdoor_twice_90d/values');
     expect(values.json().values).toMatchObject([{ personId: persons[0], value: true }]);
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../core/tenancy/api-keys.ts';
+import { setFirstPartyRegime } from '../../core/tenancy/first-party-regime.ts';
 import type { Scope } from '../../core/tenancy/scopes.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
 import { addPersons, setAttribute } from '../core/segments/segment-fixtures.ts';
@@ -27,6 +28,8 @@ describe.each(storageBackends)('segment API on %s', (backend) => {
     dataReader = await keyFor('brand', ['segments:read', 'data:read']);
     otherWriter = await keyFor('other', ['segments:write', 'segments:read']);
     const brand = (await ensureTenant(t.db, 'brand')).id;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    await setFirstPartyRegime(t.db, brand, 'ccpa', 'test');
     persons = await addPersons(t.db, brand, 14);
     for (const [i, id] of persons.entries()) await setAttribute(t.db, brand, id, 'city', i < 12 ? '上海' : '北京');
   });

@@ -1,8 +1,9 @@
 /**
  * A node's configuration on a storage backend for CLI tests: PGlite in a fresh data folder, or a
  * throwaway Postgres database (the master key in the data folder either way), with tenant `acme`
- * holding 12 members in 上海 (u1..u12@example.com) and one in 北京 (x@example.com). Commands run
- * in-process with what they print captured.
+ * holding 12 members in 上海 (u1..u12@example.com) and one in 北京 (x@example.com). The tenant's own
+ * profiling runs under CCPA, where silence allows it: these tests are not about consent to it.
+ * Commands run in-process with what they print captured.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ export async function openCliFixture(backend: StorageBackend): Promise<CliFixtur
       progress.mockRestore();
     }
   };
-  await run(tenantsCommand, ['create', 'acme']);
+  await run(tenantsCommand, ['create', 'acme', '--regime', 'ccpa']);
   const members = ['email,attr.city', ...Array.from({ length: 12 }, (_, i) => `u${i + 1}@example.com,上海`), 'x@example.com,北京'].join('\n');
   const imported = await run(importCommand, ['members', file('members.csv', `${members}\n`), '--tenant', 'acme']);
   if (imported.error) throw imported.error;

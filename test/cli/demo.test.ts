@@ -17,8 +17,10 @@ describe('accord demo', () => {
     expect(result.stdout).toContain('consent log verifies: true (420 events hash-chained, 1 signed checkpoint matches)');
     // 2,000 members plus 61 repeat rows of the same people through another channel.
     expect(result.stdout).toContain('members file: 2,061 rows → 2,000 persons after one-ID (2,061 applied, completed)');
+    // 24 in 25 members bring their registration consent to member analytics; under PIPL only they are profiled.
+    expect(result.stdout).toContain('registration consents came with the rows: 1,920 of 2,000 members may be profiled (analytics.profiling, PIPL)');
     expect(result.stdout).toMatch(/orders file: [\d,]+ orders attached to their members \(0 refused, completed\)/);
-    expect(result.stdout).toMatch(/computed RFM for [\d,]+, lifecycle stage for 2,000 and CLV for [\d,]+ persons/);
+    expect(result.stdout).toMatch(/computed RFM for [\d,]+, lifecycle stage for 1,920 and CLV for [\d,]+ persons/);
     expect(result.stdout).toMatch(/segment "Shanghai members, loyal or sleeping": [\d,]+ members/);
     expect(result.stdout).toMatch(/segment "birthday this month, bought in the last year": [\d,]+ members/);
     // Every portrait cell counts at least 10 people, or the portrait is withheld.

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentsCommand } from '../../cli/segments-command.ts';
+import { tenantsCommand } from '../../cli/tenants-command.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { recordConsentEvent } from '../../core/consent/record-consent-event.ts';
@@ -13,7 +15,8 @@ import { openCliFixture, type CliFixture } from './cli-fixture.ts';
 
 describe.each(storageBackends)('accord segments on %s', (backend) => {
   let f: CliFixture;
-  const segments = (...args: string[]) => f.run(segmentsCommand, [...args, '--tenant', 'acme']);
+  const gate = new ConsentGate();
+  const segments = (...args: string[]) => f.run((config, rest) => segmentsCommand(config, gate, rest), [...args, '--tenant', 'acme']);
   const json = async (...args: string[]) => {
     const { out, error } = await segments(...args, '--json');
     if (error) throw error;
@@ -104,6 +107,8 @@ describe.each(storageBackends)('accord segments on %s', (backend) => {
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).segments.map((s: { name: string }) => s.name)).toContain('Shanghai');
     expect(await runAccord(['tenants', 'create', 'other'], f.env)).toMatchObject({ code: 0 });
+    expect(await f.run(tenantsCommand, ['regime', 'other', 'ccpa'])).toEqual({ out: 'other\tfirst-party regime ccpa', error: undefined });
+    expect((await f.run(tenantsCommand, ['regime', 'other', 'hipaa'])).error?.message).toMatch(/^regime "hipaa" is one of pipl, gdpr, ccpa/);
     const other = await runAccord(['segments', 'show', '1', '--tenant', 'other'], f.env);
     expect(other).toMatchObject({ code: 1, stderr: 'accord: segment not found\n' });
   });

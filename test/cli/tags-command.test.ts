@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tagsCommand } from '../../cli/tags-command.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { runAccord } from '../support/accord-process.ts';
 import { storageBackends } from '../support/test-database.ts';
 import { openCliFixture, type CliFixture } from './cli-fixture.ts';
 
 describe.each(storageBackends)('accord tags on %s', (backend) => {
   let f: CliFixture;
-  const tags = (...args: string[]) => f.run(tagsCommand, [...args, '--tenant', 'acme']);
+  const gate = new ConsentGate();
+  const tags = (...args: string[]) => f.run((config, rest) => tagsCommand(config, gate, rest), [...args, '--tenant', 'acme']);
   const json = async (...args: string[]) => {
     const { out, error } = await tags(...args, '--json');
     if (error) throw error;
@@ -90,7 +92,7 @@ describe.each(storageBackends)('accord tags on %s', (backend) => {
     expect(await messages('set', 'vip')).toBe('usage: accord tags set <key> <values.csv> [--lenient] [--tenant slug] [--json]');
     expect(await messages('person', 'fax=123')).toMatch(/^name the person by id or as type=value/);
     expect(await messages('person', '999999')).toBe('person not found');
-    expect((await f.run(tagsCommand, ['list', '--tenant', 'nobody'])).error?.message).toBe('no tenant "nobody"');
+    expect((await f.run((config, rest) => tagsCommand(config, gate, rest), ['list', '--tenant', 'nobody'])).error?.message).toBe('no tenant "nobody"');
   });
 
   it('runs as the accord command, one line and exit 1 on a refusal', async () => {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../api/app.ts';
 import { createMetrics } from '../../api/plugins/metrics.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { loadOrCreateNodeIdentity, type NodeIdentity } from '../../core/identity/node-identity.ts';
 import { createApiKey } from '../../core/tenancy/api-keys.ts';
 import type { Scope } from '../../core/tenancy/scopes.ts';
@@ -29,6 +30,7 @@ export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> 
     rateLimitPerMinute: 10_000,
     logLevel: 'silent',
     ...overrides,
+    gate: overrides.gate ?? new ConsentGate(),
   });
   extraRoutes?.(app);
   await app.ready();

@@ -191,7 +191,7 @@ async function inRolledBackTransaction<T>(db: Kysely<Database>, tenantId: string
 }
 
 /** Which row field a ledger refusal is about, so the report can name its column. */
-const fieldOfCode: Partial<Record<string, string>> = {
+export const fieldOfCode: Partial<Record<string, string>> = {
   ACCORD_ERR_CONSENT_UNKNOWN_PURPOSE: 'purpose',
   ACCORD_ERR_CONSENT_UNKNOWN_NOTICE: 'noticeId',
   ACCORD_ERR_CONSENT_NOTICE_DISABLED: 'noticeId',
@@ -319,7 +319,8 @@ async function recordAttributed(
 
 const describeNotice = (notice: NoticeRef) => ('id' in notice ? notice.id : `${notice.key} v${notice.version} (${notice.language})`);
 
-async function noticeIdOf(trx: TenantTransaction, cache: Map<string, Promise<string | undefined>>, notice: NoticeRef): Promise<string | undefined> {
+/** The id of the notice version a row cites, looked up once per batch (`cache`). */
+export async function noticeIdOf(trx: TenantTransaction, cache: Map<string, Promise<string | undefined>>, notice: NoticeRef): Promise<string | undefined> {
   if ('id' in notice) return notice.id;
   const key = `${notice.key}\0${notice.version}\0${notice.language}`;
   let found = cache.get(key);

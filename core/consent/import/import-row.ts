@@ -52,9 +52,12 @@ const requiredColumns = ['subject', 'purpose', 'regime', 'kind', 'channel', 'sou
 const EVIDENCE_COLUMN = /^evidence\.([A-Za-z][A-Za-z0-9_]{0,99})$/;
 
 const text = (max: number) => z.string().min(1).max(max);
-const rowSchema = z.strictObject({
+/**
+ * One consent event's fields as files carry them, its subject aside: the columns of a consent
+ * import, and the `consent.` columns of a member row (core/ingest/registration-consent.ts).
+ */
+export const consentEventFields = z.strictObject({
   clientEventId: text(200).optional(),
-  subject: text(200),
   purpose: text(200),
   recipient: text(200).optional(),
   regime: z.enum(regimes),
@@ -69,6 +72,31 @@ const rowSchema = z.strictObject({
   subjectIsMinor: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).optional(),
   evidence: z.record(z.string().max(100), z.string()).optional(),
 });
+const rowSchema = consentEventFields.extend({ subject: text(200) });
+
+/** A row's problem with one of its fields. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+  detail: string;
+}
+
+/** The notice a row cites (by id, or by key, version and language) and when the consent was collected. */
+export function noticeAndTime(
+  fields: { noticeId?: string | undefined; noticeKey?: string | undefined; noticeVersion?: number | undefined; noticeLanguage?: string | undefined; collectedAt: string },
+  timeZone: string | undefined,
+): { notice: NoticeRef | undefined; collectedAt: Date } | FieldProblem {
+  const time = parseCollectionTime(fields.collectedAt, timeZone);
+  if (!time.ok) return { field: 'collectedAt', reason: time.reason, detail: time.detail };
+  const byKey = [fields.noticeKey, fields.noticeVersion, fields.noticeLanguage];
+  if (fields.noticeId !== undefined) {
+    if (byKey.some((part) => part !== undefined)) return { field: 'noticeId', reason: 'invalid_value', detail: 'give noticeId or noticeKey, noticeVersion and noticeLanguage, not both' };
+    return { notice: { id: fields.noticeId }, collectedAt: time.at };
+  }
+  if (byKey.every((part) => part === undefined)) return { notice: undefined, collectedAt: time.at };
+  if (byKey.some((part) => part === undefined)) return { field: 'noticeKey', reason: 'invalid_value', detail: 'a notice by key needs noticeKey, noticeVersion and noticeLanguage together' };
+  return { notice: { key: fields.noticeKey!, version: fields.noticeVersion!, language: fields.noticeLanguage! }, collectedAt: time.at };
+}
 
 export interface CsvHeader {
   names: string[];
@@ -157,18 +185,8 @@ function rowFromFields(
     });
   }
   const row = parsed.data;
-  const time = parseCollectionTime(row.collectedAt, context.timeZone);
-  if (!time.ok) return [issue('collectedAt', time.reason, time.detail)];
-
-  let notice: NoticeRef | undefined;
-  const byKey = [row.noticeKey, row.noticeVersion, row.noticeLanguage];
-  if (row.noticeId !== undefined) {
-    if (byKey.some((part) => part !== undefined)) return [issue('noticeId', 'invalid_value', 'give noticeId or noticeKey, noticeVersion and noticeLanguage, not both')];
-    notice = { id: row.noticeId };
-  } else if (byKey.some((part) => part !== undefined)) {
-    if (byKey.some((part) => part === undefined)) return [issue('noticeKey', 'invalid_value', 'a notice by key needs noticeKey, noticeVersion and noticeLanguage together')];
-    notice = { key: row.noticeKey!, version: row.noticeVersion!, language: row.noticeLanguage! };
-  }
+  const cited = noticeAndTime(row, context.timeZone);
+  if ('field' in cited) return [issue(cited.field, cited.reason, cited.detail)];
 
   let clientEventId = row.clientEventId;
   if (clientEventId === undefined) {
@@ -181,7 +199,7 @@ function rowFromFields(
   }
   return {
     ...at,
-    notice,
+    notice: cited.notice,
     idGiven: row.clientEventId !== undefined,
     columnOf,
     input: {
@@ -194,7 +212,7 @@ function rowFromFields(
       channel: row.channel,
       source: row.source,
       evidence: row.evidence,
-      collectedAt: time.at,
+      collectedAt: cited.collectedAt,
       subjectIsMinor: row.subjectIsMinor,
     },
   };

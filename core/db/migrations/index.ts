@@ -16,6 +16,7 @@ import * as collaborations from './0013-collaborations.ts';
 import * as outputGuard from './0014-output-guard.ts';
 import * as psiRuns from './0015-psi-runs.ts';
 import * as ingestSpeed from './0016-ingest-speed.ts';
+import * as firstPartyProcessing from './0018-first-party-processing.ts';
 import * as erasureOfDerivedStores from './0019-erasure-of-derived-stores.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '0014-output-guard': outputGuard,
   '0015-psi-runs': psiRuns,
   '0016-ingest-speed': ingestSpeed,
+  '0018-first-party-processing': firstPartyProcessing,
   '0019-erasure-of-derived-stores': erasureOfDerivedStores,
 };

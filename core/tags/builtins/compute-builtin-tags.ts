@@ -1,7 +1,9 @@
 /**
  * The built-in tags of a tenant, computed together in one transaction and a fixed number of
- * statements (define the reserved tags if missing, clear their values, one INSERT … SELECT each for
- * RFM, lifecycle and CLV, mark them computed, one processing record), whatever the tenant's size.
+ * statements (define the reserved tags if missing, ask the gate which persons may be profiled,
+ * clear the values, one INSERT … SELECT each for RFM, lifecycle and CLV, mark them computed, one
+ * processing record), whatever the tenant's size. Only persons the gate allowed are read and get
+ * values: quintiles rank them among themselves, and a person who withdrew loses every built-in value.
  *
  * - RFM, over paid orders in the window: recency in whole days since the last order, frequency
  *   (orders), monetary (sum of amounts); quintile scores 1–5 with ntile (5 = most recent / most
@@ -16,6 +18,9 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { recordProcessing } from '../../audit/processing-records.ts';
+import type { ConsentGate } from '../../consent/consent-gate.ts';
+import { profilingConsent } from '../../consent/profiling-consent.ts';
+import { PROFILING_PURPOSE } from '../../consent/profiling-purpose.ts';
 import { anyOf } from '../../db/sql-any.ts';
 import type { TenantTransaction } from '../../db/tenant-scope.ts';
 import { MAX_WINDOW_DAYS, refuseRule } from '../rule-language.ts';
@@ -50,7 +55,7 @@ function parseOptions(options: BuiltinTagOptions) {
   return parsed.data;
 }
 
-export async function computeBuiltinTags(trx: TenantTransaction, options: BuiltinTagOptions & { actor: string; asOf?: Date }): Promise<BuiltinTagRun> {
+export async function computeBuiltinTags(trx: TenantTransaction, gate: ConsentGate, options: BuiltinTagOptions & { actor: string; asOf?: Date }): Promise<BuiltinTagRun> {
   const { actor, asOf = new Date(), ...rest } = options;
   const o = parseOptions(rest);
   const startedAt = new Date();
@@ -75,6 +80,7 @@ export async function computeBuiltinTags(trx: TenantTransaction, options: Builti
     )
     .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
     .execute();
+  const consented = await profilingConsent(trx, gate, 'all live persons', { activity: BUILTIN_TAGS_ACTIVITY, actor, details: { tags: 'builtins' } });
   await trx.deleteFrom('tag_values').where('tag_key', '=', anyOf(keys, 'text')).execute();
 
   const segment = sql.join(
@@ -87,7 +93,7 @@ export async function computeBuiltinTags(trx: TenantTransaction, options: Builti
       with base as (
         select p.id as person_id, floor(extract(epoch from (${at} - max(o.placed_at))) / 86400)::int as recency_days,
                count(*) as frequency, sum(o.amount) as monetary
-        from persons p join orders o on o.person_id = p.id
+        from persons p join consented_persons k on k.person_id = p.id join orders o on o.person_id = p.id
         where p.merged_into is null and o.status = 'paid' and o.placed_at <= ${at} and o.placed_at >= ${ago(o.rfm.windowDays)}
         group by p.id
       ),
@@ -103,6 +109,7 @@ export async function computeBuiltinTags(trx: TenantTransaction, options: Builti
         ('rfm_r_score', to_jsonb(s.r)), ('rfm_f_score', to_jsonb(s.f)), ('rfm_m_score', to_jsonb(s.m)), ('rfm_segment', to_jsonb(s.segment))
       ) as v(tag_key, value)`,
     source,
+    consented,
   );
 
   const l = o.lifecycle;
@@ -116,12 +123,13 @@ export async function computeBuiltinTags(trx: TenantTransaction, options: Builti
         when s.in_loyal_window >= ${l.loyalMinPurchases}::int then 'loyal'
         when s.first_at >= ${ago(l.newDays)} then 'new'
         else 'active' end as value
-      from persons p cross join lateral (
+      from persons p join consented_persons k on k.person_id = p.id cross join lateral (
         select min(o.placed_at) as first_at, max(o.placed_at) as last_at, count(*) filter (where o.placed_at >= ${ago(l.loyalWindowDays)}) as in_loyal_window
         from orders o where o.person_id = p.id and o.status = 'paid' and o.placed_at <= ${at}
       ) s
       where p.merged_into is null`,
     source,
+    consented,
   );
 
   const clv = await insertComputedValues(
@@ -129,19 +137,20 @@ export async function computeBuiltinTags(trx: TenantTransaction, options: Builti
     sql`
       select 'clv_estimate'::text as tag_key, p.id as person_id,
              round(sum(o.amount) / count(*) * (count(*) / (${o.clv.windowDays}::numeric / 365)) * ${o.clv.lifetimeYears}::numeric, 2) as value
-      from persons p join orders o on o.person_id = p.id
+      from persons p join consented_persons k on k.person_id = p.id join orders o on o.person_id = p.id
       where p.merged_into is null and o.status = 'paid' and o.placed_at <= ${at} and o.placed_at >= ${ago(o.clv.windowDays)}
       group by p.id`,
     source,
+    consented,
   );
 
   await trx.updateTable('tag_definitions').set({ last_computed_at: new Date(), last_error: null }).where('key', '=', anyOf(keys, 'text')).execute();
   const processingRecordId = await recordProcessing(trx, {
     activity: BUILTIN_TAGS_ACTIVITY,
-    purpose: 'profiling.tags',
+    purpose: PROFILING_PURPOSE,
     collaboration_id: null,
     actor,
-    subjects_in: lifecycle,
+    subjects_in: consented.size,
     subjects_out: lifecycle,
     started_at: startedAt,
     finished_at: new Date(),

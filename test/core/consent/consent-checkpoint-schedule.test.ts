@@ -15,6 +15,7 @@ import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { openCheckpoint } from '../../../crypto/checkpoint.ts';
 import { createTestRunner, queueBackends, waitFor } from '../../support/job-runners.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
 
 const combinations = storageBackends.flatMap((storage) => queueBackends.map((queue) => [storage, queue] as const));
 const HOUR = 3600;
@@ -60,7 +61,7 @@ describe.each(combinations)('periodic checkpoint sealing on %s with the %s runne
       return publishNotice(trx, { noticeKey: 'n', language: 'zh-CN', content: '通知', purposes: ['marketing.sms'], recipients: [], dataCategories: [] });
     });
     // The node's registered processors, as `accord start` wires them.
-    runner = createTestRunner(queue, t.db, nodeJobProcessors(identity, new Uint8Array(32).fill(7), new PsiEngines()));
+    runner = createTestRunner(queue, t.db, nodeJobProcessors(identity, new Uint8Array(32).fill(7), new PsiEngines(), new ConsentGate()));
     await runner.start();
   });
   afterEach(async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import type { Identifier } from '../../../core/identifiers/identifier.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
@@ -12,6 +13,7 @@ import { subjectExportSections } from '../../../core/privacy/subject-export-sect
 import { SubjectVault } from '../../../core/privacy/subject-vault.ts';
 import { storeMatches, storePayloads } from '../../../core/psi/psi-matches.ts';
 import { createSegment, findSegment, membershipChanges, segmentMemberIds } from '../../../core/segments/segment-store.ts';
+import { setFirstPartyRegime } from '../../../core/tenancy/first-party-regime.ts';
 import { ensureTenant, type Tenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
 import { identifierOf, ingestPerson, erasureInProgress } from './resolved-persons.ts';
@@ -51,6 +53,8 @@ describe.each(storageBackends)('erasure of derived stores on %s', (backend) => {
   beforeEach(async () => {
     t = await openTestDatabase(backend);
     tenant = await ensureTenant(t.db, 'brand');
+    // Segments take only persons the gate allows for profiling: an opt-out regime allows silence.
+    await setFirstPartyRegime(t.db, tenant.id, 'ccpa', 'test');
   });
   afterEach(() => t.dispose());
 
@@ -58,7 +62,7 @@ describe.each(storageBackends)('erasure of derived stores on %s', (backend) => {
     const person = await ingest(email, phone);
     const deviceOnly = await ingest(device);
     const other = await ingest(otherEmail);
-    const segment = await inTenant((trx) => createSegment(trx, { name: 'crm list', kind: 'imported', identifiers: [email, device, otherEmail].map(({ type, value }) => ({ type, value })) }, 'test', { identifierKeys: keys.identifiers }));
+    const segment = await inTenant((trx) => createSegment(trx, new ConsentGate(), { name: 'crm list', kind: 'imported', identifiers: [email, device, otherEmail].map(({ type, value }) => ({ type, value })) }, 'test', { identifierKeys: keys.identifiers }));
     expect(segment.refresh.memberCount).toBe(3);
     const collaborationId = randomUUID();
     await inTenant((trx) =>

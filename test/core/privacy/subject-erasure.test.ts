@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobProcessors } from '../../../api/job-processors.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
+import { PROFILING_PURPOSE } from '../../../core/consent/profiling-purpose.ts';
 import type { Purpose } from '../../../consent/purpose.ts';
 import { identifierTombstone, subjectTombstone } from '../../../consent/suppression-hash.ts';
 import { deriveKey } from '../../../crypto/derive-key.ts';
@@ -123,15 +125,16 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
 
     const request = await startedRequest('member-1');
     const outcome = await erase(request);
-    expect(outcome).toMatchObject({ withdrawnSeqs: [5, 6, 7], fieldsDeleted: 2, keyShredded: true, tombstonesAdded: 2, recipients: ['kuaishou', 'ocean-engine', 'tencent-ads'], alreadyErased: false });
+    // Three grants withdrawn, and every tenant's analytics.profiling refused where it is opt-out (CCPA).
+    expect(outcome).toMatchObject({ withdrawnSeqs: [5, 6, 7, 8], fieldsDeleted: 2, keyShredded: true, tombstonesAdded: 2, recipients: ['kuaishou', 'ocean-engine', 'tencent-ads'], alreadyErased: false });
 
     for (const [purpose, recipient] of [[lookalike.key, 'ocean-engine'], [lookalike.key, 'tencent-ads'], [sms.key, undefined]] as const) {
       expect(await inBrand((trx) => checkConsent(trx, { subject: 'member-1', purpose, recipient, regime: 'pipl', at: new Date() }))).toMatchObject({ allowed: false, reason: 'denied' });
     }
     expect((await inBrand((trx) => checkConsent(trx, { subject: 'member-2', purpose: sms.key, regime: 'pipl', at: new Date() }))).allowed).toBe(true);
-    const withdrawals = await t.db.selectFrom('consent_events').select(['kind', 'channel', 'source']).where('seq', '>', 4).execute();
-    expect(withdrawals).toEqual(Array(3).fill({ kind: 'withdrawn', channel: 'privacy_request', source: request.id }));
-    expect(await inBrand((trx) => verifyConsentLog(trx))).toEqual({ ok: true, eventsChecked: 7 });
+    const withdrawals = await t.db.selectFrom('consent_events').select(['kind', 'channel', 'source']).where('seq', '>', 4).orderBy('seq').execute();
+    expect(withdrawals).toEqual([...Array(3).fill({ kind: 'withdrawn', channel: 'privacy_request', source: request.id }), { kind: 'refused', channel: 'privacy_request', source: request.id }]);
+    expect(await inBrand((trx) => verifyConsentLog(trx))).toEqual({ ok: true, eventsChecked: 8 });
 
     expect(await t.db.selectFrom('subject_personal_data').selectAll().where('subject', '=', 'member-1').execute()).toEqual([]);
     expect(await t.db.selectFrom('subject_keys').selectAll().where('subject', '=', 'member-1').execute()).toEqual([]);
@@ -148,7 +151,7 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
       recipients: ['kuaishou', 'ocean-engine', 'tencent-ads'],
     });
     // The processor leaves one deletion notice per recipient, and a redelivery adds none.
-    for (let run = 0; run < 2; run++) expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    for (let run = 0; run < 2; run++) expect(await executeJob(t.db, jobProcessors(new ConsentGate()), job)).toEqual({ ok: true });
     const notices = await t.db.selectFrom('processing_records').select(['details']).where('activity', '=', ERASURE_NOTICE_ACTIVITY).execute();
     expect(notices.map((n) => (n.details as { recipient: string }).recipient).sort()).toEqual(['kuaishou', 'ocean-engine', 'tencent-ads']);
   });
@@ -198,8 +201,11 @@ describe.each(storageBackends)('subject vault and erasure on %s', (backend) => {
     await erase(await startedRequest('member-3'));
     expect(await gate()).toMatchObject({ allowed: false, reason: 'denied' });
     // Only the opt-out regime gets a refusal; PIPL is opt-in there and silence already denies.
-    const events = await t.db.selectFrom('consent_events').select(['purpose', 'regime', 'kind']).where('subject', '=', 'member-3').execute();
-    expect(events).toEqual([{ purpose: analytics.key, regime: 'ccpa', kind: 'refused' }]);
+    const events = await t.db.selectFrom('consent_events').select(['purpose', 'regime', 'kind']).where('subject', '=', 'member-3').orderBy('purpose').execute();
+    expect(events).toEqual([
+      { purpose: PROFILING_PURPOSE, regime: 'ccpa', kind: 'refused' },
+      { purpose: analytics.key, regime: 'ccpa', kind: 'refused' },
+    ]);
   });
 
   it('refuses a raw identifier and then changes nothing', async () => {

@@ -3,19 +3,20 @@ import { jobProcessors } from '../../../api/job-processors.ts';
 import { ConsentGate } from '../../../core/consent/consent-gate.ts';
 import { publishNotice } from '../../../core/consent/notices.ts';
 import { definePurpose } from '../../../core/consent/purposes.ts';
-import { recordConsentEvent, subjectKeyOf } from '../../../core/consent/record-consent-event.ts';
+import { recordConsentEvent } from '../../../core/consent/record-consent-event.ts';
 import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scope.ts';
 import { IdentifierKeys } from '../../../core/identifiers/identifier-keys.ts';
 import { upsertIdentifiers } from '../../../core/identifiers/identifier-store.ts';
 import { normaliseIdentifier } from '../../../core/identifiers/normalise-identifier.ts';
 import type { Identifier } from '../../../core/identifiers/identifier.ts';
 import { executeJob } from '../../../core/jobs/job-store.ts';
-import { defaultSegmentLimits, estimateSegmentRule, evaluateSegmentRule, previewSegmentRule } from '../../../core/segments/evaluate-segment.ts';
+import { defaultSegmentLimits, estimateSegmentRule, previewSegmentRule, segmentRuleMembers } from '../../../core/segments/evaluate-segment.ts';
 import { enqueueSegmentRefresh, REFRESH_SEGMENT_JOB } from '../../../core/segments/refresh-segment-job.ts';
 import { segmentMembersFor } from '../../../core/segments/segment-members-for.ts';
 import { parseSegmentRule } from '../../../core/segments/segment-rule.ts';
 import { segmentPortrait } from '../../../core/segments/segment-portrait.ts';
 import { createSegment, findSegment, membershipChanges, refreshSegment, segmentMemberIds } from '../../../core/segments/segment-store.ts';
+import { setFirstPartyRegime } from '../../../core/tenancy/first-party-regime.ts';
 import { ensureTenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
 import { addEvent, addOrder, addPersons, defineStaticTag, setAttribute, setTag } from './segment-fixtures.ts';
@@ -30,12 +31,15 @@ describe.each(storageBackends)('segments on %s', (backend) => {
   let other: string;
   let p: number[];
   const inBrand = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, brand, work);
-  const members = (rule: unknown) => inBrand((trx) => evaluateSegmentRule(trx, parseSegmentRule(rule), defaultSegmentLimits, NOW));
+  const gate = new ConsentGate();
+  const members = (rule: unknown) => inBrand(async (trx) => (await segmentRuleMembers(trx, gate, parseSegmentRule(rule), { activity: 'test', actor: 'test' }, defaultSegmentLimits, NOW)).ids());
 
   beforeEach(async () => {
     t = await openTestDatabase(backend);
     brand = (await ensureTenant(t.db, 'brand')).id;
     other = (await ensureTenant(t.db, 'other')).id;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    for (const tenant of [brand, other]) await setFirstPartyRegime(t.db, tenant, 'ccpa', 'test');
     p = await addPersons(t.db, brand, 6);
     const [p1, p2, p3, p4] = p as [number, number, number, number];
     await setAttribute(t.db, brand, p1, 'city', '上海');
@@ -90,34 +94,34 @@ describe.each(storageBackends)('segments on %s', (backend) => {
 
   it('refuses malformed, too deep and too large rules', async () => {
     await expect(members({ attribute: 'City; drop table persons', op: '=', value: 'x' })).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE' });
-    await expect(inBrand((trx) => createSegment(trx, { name: 'x', kind: 'dynamic', rule: { attribute: 'city', op: 'like', value: '%' } }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE' });
+    await expect(inBrand((trx) => createSegment(trx, gate, { name: 'x', kind: 'dynamic', rule: { attribute: 'city', op: 'like', value: '%' } }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE' });
     let deep: unknown = { attribute: 'city', op: 'exists' };
     for (let i = 0; i < 8; i++) deep = { not: deep };
-    await expect(inBrand((trx) => createSegment(trx, { name: 'x', kind: 'dynamic', rule: deep }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE', message: expect.stringContaining('9 levels') });
+    await expect(inBrand((trx) => createSegment(trx, gate, { name: 'x', kind: 'dynamic', rule: deep }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE', message: expect.stringContaining('9 levels') });
     const wide = { any: Array.from({ length: 26 }, () => ({ all: [{ attribute: 'city', op: 'exists' }, { tag: 'shoe_size', op: 'has' }] })) };
-    await expect(inBrand((trx) => createSegment(trx, { name: 'x', kind: 'dynamic', rule: wide }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE', message: expect.stringContaining('52 conditions') });
+    await expect(inBrand((trx) => createSegment(trx, gate, { name: 'x', kind: 'dynamic', rule: wide }, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_RULE', message: expect.stringContaining('52 conditions') });
   });
 
   it('refuses runaway and explosive rules, and writes nothing', async () => {
     const rule = { attribute: 'city', op: 'exists' };
-    await expect(inBrand((trx) => createSegment(trx, { name: 'x', kind: 'dynamic', rule }, 'test', { limits: { ...defaultSegmentLimits, maxCost: 1 } }))).rejects.toMatchObject({
+    await expect(inBrand((trx) => createSegment(trx, gate, { name: 'x', kind: 'dynamic', rule }, 'test', { limits: { ...defaultSegmentLimits, maxCost: 1 } }))).rejects.toMatchObject({
       code: 'ACCORD_ERR_SEGMENT_TOO_COSTLY',
     });
-    await expect(inBrand((trx) => createSegment(trx, { name: 'x', kind: 'static', rule }, 'test', { limits: { ...defaultSegmentLimits, maxMembers: 3 } }))).rejects.toMatchObject({
+    await expect(inBrand((trx) => createSegment(trx, gate, { name: 'x', kind: 'static', rule }, 'test', { limits: { ...defaultSegmentLimits, maxMembers: 3 } }))).rejects.toMatchObject({
       code: 'ACCORD_ERR_SEGMENT_TOO_LARGE',
     });
     expect(await inBrand((trx) => trx.selectFrom('segments').select('id').execute())).toEqual([]);
-    expect(await inBrand((trx) => estimateSegmentRule(trx, rule as never, { ...defaultSegmentLimits, maxMembers: 3 }))).toBe(4);
+    expect(await inBrand((trx) => estimateSegmentRule(trx, gate, rule as never, 'test', { ...defaultSegmentLimits, maxMembers: 3 }))).toBe(4);
   });
 
   it('estimates what creating stores, and previews at most 20 persons with only the attributes asked for', async () => {
     const rule = { attribute: 'city', op: '=', value: '上海' };
-    const estimate = await inBrand((trx) => estimateSegmentRule(trx, rule as never));
+    const estimate = await inBrand((trx) => estimateSegmentRule(trx, gate, rule as never, 'test'));
     expect(await inBrand((trx) => trx.selectFrom('segments').select('id').execute())).toEqual([]);
-    const { refresh } = await inBrand((trx) => createSegment(trx, { name: 'shanghai', kind: 'static', rule }, 'test'));
+    const { refresh } = await inBrand((trx) => createSegment(trx, gate, { name: 'shanghai', kind: 'static', rule }, 'test'));
     expect(refresh.memberCount).toBe(estimate);
     expect(estimate).toBe(3);
-    const preview = await inBrand((trx) => previewSegmentRule(trx, rule as never, { attributes: ['birthday'], limit: 500 }));
+    const preview = await inBrand((trx) => previewSegmentRule(trx, gate, rule as never, { attributes: ['birthday'], limit: 500, actor: 'test' }));
     expect(preview).toEqual([
       { personId: p[0], attributes: { birthday: `1990-${thisMonth}-15` } },
       { personId: p[1], attributes: { birthday: `1985-${otherMonth}-01` } },
@@ -127,25 +131,25 @@ describe.each(storageBackends)('segments on %s', (backend) => {
 
   it('refreshes a dynamic segment, recording adds and removes per refresh; a static one stays a snapshot', async () => {
     const rule = { attribute: 'city', op: '=', value: '上海' };
-    const dynamic = await inBrand((trx) => createSegment(trx, { name: 'sh', kind: 'dynamic', rule }, 'test'));
-    const snapshot = await inBrand((trx) => createSegment(trx, { name: 'sh-then', kind: 'static', rule }, 'test'));
+    const dynamic = await inBrand((trx) => createSegment(trx, gate, { name: 'sh', kind: 'dynamic', rule }, 'test'));
+    const snapshot = await inBrand((trx) => createSegment(trx, gate, { name: 'sh-then', kind: 'static', rule }, 'test'));
     expect(await inBrand((trx) => membershipChanges(trx, dynamic.refresh.refreshId))).toEqual({ added: [p[0], p[1], p[3]], removed: [] });
     await setAttribute(t.db, brand, p[2]!, 'city', '上海');
     await setAttribute(t.db, brand, p[1]!, 'city', '杭州');
-    const refresh = await inBrand((trx) => refreshSegment(trx, dynamic.segment.id, 'test'));
+    const refresh = await inBrand((trx) => refreshSegment(trx, gate, dynamic.segment.id, 'test'));
     expect(refresh).toMatchObject({ added: 1, removed: 1, memberCount: 3 });
     expect(await inBrand((trx) => membershipChanges(trx, refresh.refreshId))).toEqual({ added: [p[2]], removed: [p[1]] });
     expect(await inBrand((trx) => segmentMemberIds(trx, dynamic.segment.id))).toEqual([p[0], p[2], p[3]]);
     expect(await inBrand((trx) => segmentMemberIds(trx, snapshot.segment.id))).toEqual([p[0], p[1], p[3]]);
-    await expect(inBrand((trx) => refreshSegment(trx, snapshot.segment.id, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_KIND' });
+    await expect(inBrand((trx) => refreshSegment(trx, gate, snapshot.segment.id, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_SEGMENT_KIND' });
   });
 
   it('refreshes through the job queue and schedules the next run', async () => {
-    const { segment } = await inBrand((trx) => createSegment(trx, { name: 'sh', kind: 'dynamic', rule: { attribute: 'city', op: '=', value: '北京' }, scheduleSeconds: 3_600 }, 'test'));
+    const { segment } = await inBrand((trx) => createSegment(trx, gate, { name: 'sh', kind: 'dynamic', rule: { attribute: 'city', op: '=', value: '北京' }, scheduleSeconds: 3_600 }, 'test'));
     await setAttribute(t.db, brand, p[0]!, 'city', '北京');
     const jobId = await inBrand((trx) => enqueueSegmentRefresh(trx, segment.id));
     const job = await t.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toEqual({ ok: true });
     expect(await inBrand((trx) => segmentMemberIds(trx, segment.id))).toEqual([p[0], p[2]]);
     const next = await t.db.selectFrom('jobs').selectAll().where('name', '=', REFRESH_SEGMENT_JOB).where('id', '!=', jobId).execute();
     expect(next).toHaveLength(1);
@@ -166,6 +170,7 @@ describe.each(storageBackends)('segments on %s', (backend) => {
     const { segment, refresh } = await inBrand((trx) =>
       createSegment(
         trx,
+        gate,
         { name: 'crm list', kind: 'imported', identifiers: [{ type: 'email', value: 'li.lei@example.com' }, { type: 'phone', value: '+86 138 0013 8000' }, { type: 'email', value: 'nobody@example.com' }, { type: 'email', value: 'not an email' }] },
         'test',
         { identifierKeys: keys },
@@ -190,22 +195,21 @@ describe.each(storageBackends)('segments on %s', (backend) => {
     await record(p[0]!, 'given');
     await record(p[1]!, 'given');
     await record(p[1]!, 'withdrawn');
-    const { segment } = await inBrand((trx) => createSegment(trx, { name: 'sh', kind: 'dynamic', rule: { attribute: 'city', op: '=', value: '上海' } }, 'test'));
-    const gate = new ConsentGate();
+    const { segment } = await inBrand((trx) => createSegment(trx, gate, { name: 'sh', kind: 'dynamic', rule: { attribute: 'city', op: '=', value: '上海' } }, 'test'));
     const allowed = await inBrand((trx) => segmentMembersFor(trx, gate, segment.id, { purpose: 'audience.lookalike', recipient: 'media-x', regime: 'pipl', activity: 'segment.activate', actor: 'test', at: new Date(Date.now() + 10_000) }));
-    expect([...allowed.keys]).toEqual([await inBrand((trx) => subjectKeyOf(trx, `person:${p[0]}`))]);
-    expect(allowed.denied).toEqual({ noConsent: 1, refused: 1, expired: 0 });
-    const records = await inBrand((trx) => trx.selectFrom('processing_records').select(['activity', 'subjects_in', 'subjects_out']).execute());
+    expect(allowed.ids()).toEqual([p[0]]);
+    expect(allowed).toMatchObject({ candidates: 3, size: 1, denied: { noConsent: 1, refused: 1, expired: 0 } });
+    const records = await inBrand((trx) => trx.selectFrom('processing_records').select(['activity', 'subjects_in', 'subjects_out']).where('activity', '=', 'segment.activate').execute());
     expect(records).toEqual([{ activity: 'segment.activate', subjects_in: 3, subjects_out: 1 }]);
   });
 
   it('keeps tenants apart', async () => {
-    const { segment } = await inBrand((trx) => createSegment(trx, { name: 'all', kind: 'dynamic', rule: { attribute: 'city', op: 'exists' } }, 'test'));
-    const theirs = await withTenant(t.db, other, (trx) => createSegment(trx, { name: 'all', kind: 'dynamic', rule: { attribute: 'city', op: 'exists' } }, 'test'));
+    const { segment } = await inBrand((trx) => createSegment(trx, gate, { name: 'all', kind: 'dynamic', rule: { attribute: 'city', op: 'exists' } }, 'test'));
+    const theirs = await withTenant(t.db, other, (trx) => createSegment(trx, gate, { name: 'all', kind: 'dynamic', rule: { attribute: 'city', op: 'exists' } }, 'test'));
     expect(theirs.refresh.memberCount).toBe(0);
     expect(await withTenant(t.db, other, (trx) => findSegment(trx, segment.id))).toBeUndefined();
-    await expect(withTenant(t.db, other, (trx) => refreshSegment(trx, segment.id, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_NOT_FOUND' });
-    await expect(withTenant(t.db, other, (trx) => segmentPortrait(trx, segment.id, [{ attribute: 'city' }]))).rejects.toMatchObject({ code: 'ACCORD_ERR_NOT_FOUND' });
+    await expect(withTenant(t.db, other, (trx) => refreshSegment(trx, gate, segment.id, 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_NOT_FOUND' });
+    await expect(withTenant(t.db, other, (trx) => segmentPortrait(trx, gate, segment.id, [{ attribute: 'city' }], 'test'))).rejects.toMatchObject({ code: 'ACCORD_ERR_NOT_FOUND' });
   });
 
   it('never lets a portrait cell describe fewer than k people, and gives none for a segment under k', async () => {
@@ -217,8 +221,8 @@ describe.each(storageBackends)('segments on %s', (backend) => {
       await setAttribute(t.db, brand, id, 'crowd', true);
     }
     for (const id of crowd.slice(0, 11)) await addOrder(t.db, brand, id, 1, 'shoes', '10.00', 'douyin');
-    const { segment } = await inBrand((trx) => createSegment(trx, { name: 'crowd', kind: 'static', rule: { attribute: 'crowd', op: '=', value: true } }, 'test'));
-    const portrait = await inBrand((trx) => segmentPortrait(trx, segment.id, [{ attribute: 'city' }, { builtIn: 'age_band' }, { builtIn: 'order_channel' }, { tag: 'shoe_size' }], 10));
+    const { segment } = await inBrand((trx) => createSegment(trx, gate, { name: 'crowd', kind: 'static', rule: { attribute: 'crowd', op: '=', value: true } }, 'test'));
+    const portrait = await inBrand((trx) => segmentPortrait(trx, gate, segment.id, [{ attribute: 'city' }, { builtIn: 'age_band' }, { builtIn: 'order_channel' }, { tag: 'shoe_size' }], 'test', 10));
     expect(portrait).toMatchObject({ members: 30, suppressed: false });
     for (const { cells } of portrait.distributions) {
       for (const cell of cells) expect(cell.count).toBeGreaterThanOrEqual(10);
@@ -237,7 +241,7 @@ describe.each(storageBackends)('segments on %s', (backend) => {
       { value: 'douyin', count: 11 },
     ]);
     expect(portrait.distributions[3]!.cells).toEqual([{ value: '(none)', count: 30 }]);
-    const small = await inBrand((trx) => createSegment(trx, { name: 'sh', kind: 'static', rule: { attribute: 'city', op: '=', value: '深圳' } }, 'test'));
-    expect(await inBrand((trx) => segmentPortrait(trx, small.segment.id, [{ attribute: 'city' }]))).toEqual({ segmentId: small.segment.id, members: 1, k: 10, suppressed: true, distributions: [] });
+    const small = await inBrand((trx) => createSegment(trx, gate, { name: 'sh', kind: 'static', rule: { attribute: 'city', op: '=', value: '深圳' } }, 'test'));
+    expect(await inBrand((trx) => segmentPortrait(trx, gate, small.segment.id, [{ attribute: 'city' }], 'test'))).toEqual({ segmentId: small.segment.id, members: 1, k: 10, suppressed: true, distributions: [] });
   });
 });

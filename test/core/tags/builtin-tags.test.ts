@@ -3,6 +3,8 @@ import { withTenant, type TenantTransaction } from '../../../core/db/tenant-scop
 import { BUILTIN_TAGS_ACTIVITY, computeBuiltinTags, type BuiltinTagOptions } from '../../../core/tags/builtins/compute-builtin-tags.ts';
 import { rfmSegmentOf, rfmSegments } from '../../../core/tags/builtins/rfm-segments.ts';
 import { computeRuleTag } from '../../../core/tags/compute-rule-tag.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
+import { setFirstPartyRegime } from '../../../core/tenancy/first-party-regime.ts';
 import { ensureTenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
 import { addPersons } from './tag-fixtures.ts';
@@ -26,7 +28,8 @@ describe.each(storageBackends)('built-in tags on %s', (backend) => {
   let brand: string;
   let other: string;
   const inBrand = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, brand, work);
-  const run = (options: BuiltinTagOptions = {}) => inBrand((trx) => computeBuiltinTags(trx, { ...options, actor: 'test', asOf: AS_OF }));
+  const gate = new ConsentGate();
+  const run = (options: BuiltinTagOptions = {}) => inBrand((trx) => computeBuiltinTags(trx, gate, { ...options, actor: 'test', asOf: AS_OF }));
   const valuesOf = async (tenantId: string, key: string) => {
     const rows = await withTenant(t.db, tenantId, (trx) => trx.selectFrom('tag_values').select(['person_id', 'value']).where('tag_key', '=', key).orderBy('person_id').execute());
     return Object.fromEntries(rows.map((row) => [row.person_id, row.value]));
@@ -36,6 +39,8 @@ describe.each(storageBackends)('built-in tags on %s', (backend) => {
     t = await openTestDatabase(backend);
     brand = (await ensureTenant(t.db, 'brand')).id;
     other = (await ensureTenant(t.db, 'other')).id;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    for (const tenant of [brand, other]) await setFirstPartyRegime(t.db, tenant, 'ccpa', 'test');
   });
   afterEach(async () => t.dispose());
 
@@ -78,7 +83,7 @@ describe.each(storageBackends)('built-in tags on %s', (backend) => {
     expect((await valuesOf(brand, 'rfm_frequency'))[p5]).toBe(2);
     expect((await valuesOf(brand, 'clv_estimate'))[p5]).toBe(2000);
     // Built-in tags are computed together, not as rule tags.
-    await expect(computeRuleTag(inBrand, 'rfm_segment', 'test')).rejects.toMatchObject({ code: 'ACCORD_ERR_TAG_KIND' });
+    await expect(computeRuleTag(inBrand, gate, 'rfm_segment', 'test')).rejects.toMatchObject({ code: 'ACCORD_ERR_TAG_KIND' });
   });
 
   it('places lifecycle stages exactly at the thresholds', async () => {

@@ -6,6 +6,8 @@ import { COMPUTE_RULE_TAG_JOB, enqueueRuleTagRun } from '../../../core/tags/comp
 import { computeRuleTag, RULE_TAG_ACTIVITY } from '../../../core/tags/compute-rule-tag.ts';
 import { defineTag } from '../../../core/tags/tag-definitions.ts';
 import { TagError } from '../../../core/tags/tag-errors.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
+import { setFirstPartyRegime } from '../../../core/tenancy/first-party-regime.ts';
 import { ensureTenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
 import { addPersons } from './tag-fixtures.ts';
@@ -32,7 +34,8 @@ describe.each(storageBackends)('rule tags on %s', (backend) => {
   const inBrand = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, brand, work);
   const define = (key: string, rule: unknown, valueType: 'boolean' | 'number' | 'text' = 'boolean', scheduleSeconds: number | null = null) =>
     inBrand((trx) => defineTag(trx, { key, kind: 'rule', rule, valueType, multiValued: false, description: 'test', owner: 'crm', scheduleSeconds }, 'test'));
-  const compute = (key: string) => computeRuleTag(inBrand, key, 'test', { asOf: AS_OF });
+  const gate = new ConsentGate();
+  const compute = (key: string) => computeRuleTag(inBrand, gate, key, 'test', { asOf: AS_OF });
   const values = async (key: string) => {
     const rows = await inBrand((trx) => trx.selectFrom('tag_values').select(['person_id', 'value']).where('tag_key', '=', key).orderBy('person_id').execute());
     return Object.fromEntries(rows.map((row) => [row.person_id, row.value]));
@@ -47,6 +50,8 @@ describe.each(storageBackends)('rule tags on %s', (backend) => {
     t = await openTestDatabase(backend);
     brand = (await ensureTenant(t.db, 'brand')).id;
     other = (await ensureTenant(t.db, 'other')).id;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    for (const tenant of [brand, other]) await setFirstPartyRegime(t.db, tenant, 'ccpa', 'test');
     [a, b, c, d, e, f] = (await addPersons(t.db, brand, 6)) as [number, number, number, number, number, number];
     [stranger] = (await addPersons(t.db, other, 1)) as [number];
     await addOrders(t.db, brand, a, [{ daysAgo: 10, category: 'outdoor', amount: '100.00' }, { daysAgo: 40, category: 'outdoor', amount: '200.00' }, { daysAgo: 100, category: 'shoes', amount: '50.00' }]);
@@ -176,12 +181,12 @@ describe.each(storageBackends)('rule tags on %s', (backend) => {
     await define('outdoor_twice_90d', { match: { orders: { category: 'outdoor' }, op: '>=', value: 2 } }, 'boolean', 3_600);
     const jobId = await inBrand((trx) => enqueueRuleTagRun(trx, 'outdoor_twice_90d'));
     const job = await t.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toEqual({ ok: true });
     expect(await values('outdoor_twice_90d')).toEqual({ [a]: true, [c]: true, [d]: true });
     const next = await t.db.selectFrom('jobs').selectAll().where('name', '=', COMPUTE_RULE_TAG_JOB).where('id', '!=', jobId).execute();
     expect(next).toHaveLength(1);
     expect(next[0]!.run_at.getTime() - Date.now()).toBeGreaterThan(3_000_000);
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toEqual({ ok: true });
     expect(await t.db.selectFrom('jobs').select('id').where('name', '=', COMPUTE_RULE_TAG_JOB).where('id', '!=', jobId).execute()).toHaveLength(1);
   });
 });

@@ -9,6 +9,8 @@ import { computeSqlTag, SQL_TAG_ACTIVITY } from '../../../core/tags/compute-sql-
 import { defaultSqlTagLimits, runSqlTagQuery, type SqlTagLimits } from '../../../core/tags/sql-tag-sandbox.ts';
 import { defineTag } from '../../../core/tags/tag-definitions.ts';
 import { TagError } from '../../../core/tags/tag-errors.ts';
+import { ConsentGate } from '../../../core/consent/consent-gate.ts';
+import { setFirstPartyRegime } from '../../../core/tenancy/first-party-regime.ts';
 import { ensureTenant } from '../../../core/tenancy/tenants.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../../support/test-database.ts';
 import { addOrder, addPersons, OUTDOOR_BUYER_90D } from './tag-fixtures.ts';
@@ -30,6 +32,7 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
   let brandPersons: number[];
   let otherPersons: number[];
   const inBrand = <T>(work: (trx: TenantTransaction) => Promise<T>) => withTenant(t.db, brand, work);
+  const gate = new ConsentGate();
   const sandbox = (query: string, limits: Partial<SqlTagLimits> = {}) => runSqlTagQuery(inBrand, query, { ...defaultSqlTagLimits, ...limits });
   const define = (key: string, query: string, extra: { valueType?: 'boolean' | 'number' | 'text'; multiValued?: boolean; scheduleSeconds?: number | null } = {}) =>
     inBrand((trx) => defineTag(trx, { key, kind: 'sql', query, valueType: extra.valueType ?? 'boolean', multiValued: extra.multiValued ?? false, description: 'test', owner: 'analyst', scheduleSeconds: extra.scheduleSeconds ?? null }, 'test'));
@@ -40,6 +43,8 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
     t = await openTestDatabase(backend);
     brand = (await ensureTenant(t.db, 'brand')).id;
     other = (await ensureTenant(t.db, 'other')).id;
+    // Not a test of consent: an opt-out regime lets silence allow profiling (profiling-gate.test.ts covers PIPL).
+    for (const tenant of [brand, other]) await setFirstPartyRegime(t.db, tenant, 'ccpa', 'test');
     brandPersons = await addPersons(t.db, brand, 4);
     otherPersons = await addPersons(t.db, other, 1);
     const [twice, onceRecent, oldAndRecent] = brandPersons;
@@ -56,7 +61,7 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
 
   it("computes outdoor_buyer_90d from the analyst's query, for this tenant only, with a processing record", async () => {
     await define('outdoor_buyer_90d', OUTDOOR_BUYER_90D);
-    const run = await computeSqlTag(inBrand, 'outdoor_buyer_90d', 'test');
+    const run = await computeSqlTag(inBrand, gate, 'outdoor_buyer_90d', 'test');
     expect(run).toMatchObject({ tag: 'outdoor_buyer_90d', rows: 1, persons: 1 });
     expect(await values(brand, 'outdoor_buyer_90d')).toEqual([{ person_id: brandPersons[0], value: true }]);
     const record = await inBrand((trx) => trx.selectFrom('processing_records').selectAll().where('id', '=', run.processingRecordId).executeTakeFirstOrThrow());
@@ -64,29 +69,29 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
 
     // A later run replaces the previous values in full.
     await addOrder(t.db, brand, brandPersons[1]!, 1, 'outdoor');
-    await computeSqlTag(inBrand, 'outdoor_buyer_90d', 'test');
+    await computeSqlTag(inBrand, gate, 'outdoor_buyer_90d', 'test');
     expect((await values(brand, 'outdoor_buyer_90d')).map((row) => row.person_id)).toEqual([brandPersons[0], brandPersons[1]]);
   });
 
   it('builds number and multi-valued text tags with window functions and extract', async () => {
     await define('orders_rank', 'select person_id, rank() over (order by count(*) desc, person_id) as value from orders_v group by person_id', { valueType: 'number' });
-    await computeSqlTag(inBrand, 'orders_rank', 'test');
+    await computeSqlTag(inBrand, gate, 'orders_rank', 'test');
     expect((await values(brand, 'orders_rank')).map((row) => row.value)).toEqual([1, 2, 3]);
 
     await define('categories', "select o.person_id, i.category as value from orders_v o join order_items_v i using (order_id) where extract(year from o.placed_at) > 2000", { valueType: 'text', multiValued: true });
-    await computeSqlTag(inBrand, 'categories', 'test');
+    await computeSqlTag(inBrand, gate, 'categories', 'test');
     expect((await values(brand, 'categories'))[1]).toEqual({ person_id: brandPersons[1], value: ['outdoor', 'shoes'] });
   });
 
   it('refuses results that do not fit the tag and keeps the previous values and the reason', async () => {
     await define('flag', 'select person_id, true as value from persons_v');
-    await computeSqlTag(inBrand, 'flag', 'test');
+    await computeSqlTag(inBrand, gate, 'flag', 'test');
     await t.db.updateTable('tag_definitions').set({ query: "select person_id, 'yes' as value from persons_v" }).where('key', '=', 'flag').execute();
-    expect(await failure(computeSqlTag(inBrand, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_SQL_RESULT' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_SQL_RESULT' });
     await t.db.updateTable('tag_definitions').set({ query: 'select o.person_id, true as value from orders_v o' }).where('key', '=', 'flag').execute();
-    expect(await failure(computeSqlTag(inBrand, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_SQL_RESULT' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_SQL_RESULT' });
     await t.db.updateTable('tag_definitions').set({ query: `select ${otherPersons[0]} as person_id, true as value` }).where('key', '=', 'flag').execute();
-    expect(await failure(computeSqlTag(inBrand, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_UNKNOWN_PERSON' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'flag', 'test'))).toMatchObject({ code: 'ACCORD_ERR_TAG_UNKNOWN_PERSON' });
     expect(await values(brand, 'flag')).toHaveLength(4);
     const tag = await inBrand((trx) => trx.selectFrom('tag_definitions').select('last_error').where('key', '=', 'flag').executeTakeFirstOrThrow());
     expect(tag.last_error).toMatchObject({ code: 'ACCORD_ERR_TAG_UNKNOWN_PERSON' });
@@ -95,12 +100,12 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
   it('re-checks stored SQL before running it (a row written around the API is still refused)', async () => {
     await define('flag', 'select person_id, true as value from persons_v');
     await t.db.updateTable('tag_definitions').set({ query: 'select id as person_id, true as value from tenants' }).where('key', '=', 'flag').execute();
-    expect(await failure(computeSqlTag(inBrand, 'flag', 'test'))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_REFUSED', reason: 'relation' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'flag', 'test'))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_REFUSED', reason: 'relation' });
   });
 
   it('caps rows: a huge cross join is refused, not truncated', async () => {
     await define('cross', 'select a.person_id, true as value from persons_v a, persons_v b, persons_v c');
-    expect(await failure(computeSqlTag(inBrand, 'cross', 'test', { ...defaultSqlTagLimits, maxRows: 50 }))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_LIMIT', reason: 'rows' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'cross', 'test', { ...defaultSqlTagLimits, maxRows: 50 }))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_LIMIT', reason: 'rows' });
     expect(await values(brand, 'cross')).toEqual([]);
   });
 
@@ -108,9 +113,9 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
     // Test tables are tiny, so the budget is scaled down to them: a lone view scan fits, a 7-way join does not.
     const limits = { ...defaultSqlTagLimits, maxCost: 40 };
     await define('explode', 'select min(a.person_id) as person_id, count(*) > 0 as value from persons_v a, persons_v b, persons_v c, persons_v d, persons_v e, orders_v f, orders_v g');
-    expect(await failure(computeSqlTag(inBrand, 'explode', 'test', limits))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_LIMIT', reason: 'cost' });
+    expect(await failure(computeSqlTag(inBrand, gate, 'explode', 'test', limits))).toEqual({ code: 'ACCORD_ERR_TAG_SQL_LIMIT', reason: 'cost' });
     await define('everyone', 'select person_id, true as value from persons_v');
-    await expect(computeSqlTag(inBrand, 'everyone', 'test', limits)).resolves.toMatchObject({ persons: 4 });
+    await expect(computeSqlTag(inBrand, gate, 'everyone', 'test', limits)).resolves.toMatchObject({ persons: 4 });
   });
 
   describe('the database refuses what the parser would miss', () => {
@@ -152,13 +157,13 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
     await define('outdoor_buyer_90d', OUTDOOR_BUYER_90D, { scheduleSeconds: 3_600 });
     const jobId = await inBrand((trx) => enqueueJob(trx, COMPUTE_SQL_TAG_JOB, { tag: 'outdoor_buyer_90d' }));
     const job = await t.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toEqual({ ok: true });
     expect(await values(brand, 'outdoor_buyer_90d')).toEqual([{ person_id: brandPersons[0], value: true }]);
     const next = await t.db.selectFrom('jobs').selectAll().where('name', '=', COMPUTE_SQL_TAG_JOB).where('id', '!=', jobId).execute();
     expect(next).toHaveLength(1);
     expect(next[0]!.run_at.getTime() - Date.now()).toBeGreaterThan(3_000_000);
     // Delivered twice: still one scheduled run.
-    expect(await executeJob(t.db, jobProcessors, job)).toEqual({ ok: true });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toEqual({ ok: true });
     expect(await t.db.selectFrom('jobs').select('id').where('name', '=', COMPUTE_SQL_TAG_JOB).where('id', '!=', jobId).execute()).toHaveLength(1);
   });
 
@@ -167,6 +172,6 @@ describe.each(storageBackends)('SQL tags on %s', (backend) => {
     await t.db.updateTable('tag_definitions').set({ query: 'select pg_sleep(10)' }).where('key', '=', 'flag').execute();
     const jobId = await inBrand((trx) => enqueueJob(trx, COMPUTE_SQL_TAG_JOB, { tag: 'flag' }));
     const job = await t.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
-    expect(await executeJob(t.db, jobProcessors, job)).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('ACCORD_ERR_TAG_SQL_REFUSED') });
+    expect(await executeJob(t.db, jobProcessors(gate), job)).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('ACCORD_ERR_TAG_SQL_REFUSED') });
   });
 });
