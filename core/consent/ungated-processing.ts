@@ -17,6 +17,7 @@ export const ungatedProcessing: Readonly<Record<string, string>> = {
   'core/privacy/erase-person-data.ts': 'Erasure (PIPL Art. 47, GDPR Art. 17) carries out the person’s request.',
   'core/privacy/subject-vault.ts': 'Holds a person’s sealed contact points for the access export (PIPL Art. 45, GDPR Art. 15) and shreds them on erasure.',
   'core/privacy/export-subject-data.ts': 'The access export (PIPL Art. 45, GDPR Art. 15): what is held about the person, for the person.',
+  'core/privacy/subject-export-sections.ts': 'The sections of the access export (PIPL Art. 45, GDPR Art. 15), segment memberships and PSI matches included: what is held about the person, for the person.',
 
   // Collection: storing what the brand received, under the notice it was collected with, derives nothing.
   'core/ingest/write-profiles.ts': 'Ingest stores attributes, orders and events as they arrive; registration consents in the same rows go through the ledger writer.',
