@@ -134,8 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(nodeCollaborationRoutes, { db: deps.db });
   const engines = deps.psiEngines ?? new PsiEngines();
   if (!deps.psiEngines) app.addHook('onClose', () => engines.close());
-  // psiNodeOf makes a gate of its own; the process's one replaces it.
-  const psi = { ...psiNodeOf(deps.identity, deps.masterKey, engines), gate: deps.gate };
+  const psi = psiNodeOf(deps.identity, deps.masterKey, engines, deps.gate);
   await app.register(psiRoutes, { db: deps.db, psi });
   await app.register(psiNodeRoutes, { db: deps.db, psi });
   return app;

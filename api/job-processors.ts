@@ -32,8 +32,7 @@ export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
 
 /** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
 export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
-  // psiNodeOf makes a gate of its own; the process's one replaces it.
-  const psi = { ...psiNodeOf(identity, masterKey, psiEngines), gate };
+  const psi = psiNodeOf(identity, masterKey, psiEngines, gate);
   return {
   ...jobProcessors(gate),
   [RUN_PSI_JOB]: runPsiJob(psi),

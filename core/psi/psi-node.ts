@@ -1,5 +1,5 @@
 /** What a node brings to PSI runs: its identity (signing), keys, the consent gate and the engines. */
-import { ConsentGate } from '../consent/consent-gate.ts';
+import type { ConsentGate } from '../consent/consent-gate.ts';
 import { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import type { NodeIdentity } from '../identity/node-identity.ts';
 import type { PsiEngines } from './psi-engines.ts';
@@ -12,6 +12,7 @@ export interface PsiNode {
   readonly engines: PsiEngines;
 }
 
-export function psiNodeOf(identity: NodeIdentity, masterKey: Uint8Array, engines: PsiEngines): PsiNode {
-  return { identity, masterKey, gate: new ConsentGate(), identifierKeys: new IdentifierKeys(masterKey), engines };
+/** The gate is the process's one (its projections are loaded once and shared). */
+export function psiNodeOf(identity: NodeIdentity, masterKey: Uint8Array, engines: PsiEngines, gate: ConsentGate): PsiNode {
+  return { identity, masterKey, gate, identifierKeys: new IdentifierKeys(masterKey), engines };
 }
