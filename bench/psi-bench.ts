@@ -95,8 +95,9 @@ async function runAccord(size: number, suites: PsiSuite[], progress: (line: stri
       progress(`running ${suite}`);
       const { value: run, peakRssMb } = await withPeakRss(() => runPsi(brand, partner, collaborationId, progress));
       const expected = size - half;
-      if (run.matched !== expected || run.membersStored !== expected) {
-        throw new Error(`${suite}: matched ${run.matched} and stored ${run.membersStored} members, expected ${expected}`);
+      // The released total carries the collaboration's noise (discrete Laplace); the stored members are exact.
+      if (run.membersStored !== expected) {
+        throw new Error(`${suite}: stored ${run.membersStored} matched members, expected ${expected} (released total ${run.matched})`);
       }
       results.push({ suite, phasesMs: phasesOf(run), run, peakRssMb });
       progress(`  ${suite}: ${num(run.wallMs / 1000, 1)} s, ${run.matched.toLocaleString('en')} matched`);
