@@ -1,0 +1,62 @@
+/**
+ * Every code block of README.md and docs/ runs here, so a newcomer who copies one succeeds: `curl`
+ * against one shared node, `accord` commands in-process on that node's database, request bodies and
+ * files tied to their route or command by an `<!-- example: … -->` comment, TypeScript type-checked.
+ * A block that cannot run says why in an `<!-- illustrative: reason -->` comment; a command that is
+ * not run is in NOT_RUN below with the reason. An unmarked block that is neither fails.
+ *
+ * The node starts with what the examples refer to but do not make themselves (SETUP below); shell
+ * variables and `<placeholders>` are bound in VARIABLES and PLACEHOLDERS, and CAPTURES binds a
+ * variable to the id a documented request returned (`$ID` after `POST /v1/collaborations`).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../core/config/config.ts';
+import { ConsentGate } from '../../core/consent/consent-gate.ts';
+import { docExampleFiles, runDocExamples, type DocNode } from '../support/doc-examples.ts';
+import { startTestApp } from '../support/test-app.ts';
+import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
+import { SETUP, type Setup } from './example-setup.ts';
+
+const shared = vi.hoisted(() => ({ db: undefined as unknown }));
+// `accord` commands run on the shared node's database instead of opening the configured one.
+vi.mock('../../cli/with-database.ts', () => ({
+  withDatabase: (_config: unknown, work: (db: unknown, applied: string[]) => Promise<unknown>) => work(shared.db, []),
+}));
+
+/** Commands the docs show that this test does not run, and why. */
+export const NOT_RUN: readonly (readonly [RegExp, string])[] = [
+  [/^npm (ci|test)\b/, 'installs the dependencies or runs the whole suite: the test itself is that suite'],
+  [/^npm start\b/, 'starts a long-running node: this test is such a node'],
+  [/^npm run bench\b/, 'long-running benchmarks; `npm run bench -- psi --smoke` is their own check'],
+  [/^accord psi (approve|join)\b/, "a partner's commands against a listening brand node, with a second party's key and file: test/cli/psi-command.test.ts runs them"],
+  [/\$PARTNER\b/, 'needs a second node, the partner: test/api/collaboration-api.test.ts runs the exchange'],
+  [/\/v1\/psi\/runs\/\$RUN\/matches\b/, 'needs a completed run, which needs a second node: test/api/psi-run.test.ts reads matches'],
+];
+
+describe.each(storageBackends)('docs examples on %s', (backend) => {
+  let t: TestDatabase;
+  let node: DocNode;
+  let setup: Setup;
+
+  beforeAll(async () => {
+    t = await openTestDatabase(backend);
+    shared.db = t.db;
+    const dir = mkdtempSync(join(tmpdir(), 'accord-docs-'));
+    const config = loadConfig({ ACCORD_DATA_DIR: dir, ACCORD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') });
+    const gate = new ConsentGate();
+    const api = await startTestApp(t, { gate });
+    node = { t, app: api.app, identity: api.identity, config, gate, dir };
+    setup = await SETUP(node, api);
+  });
+  afterAll(async () => {
+    await node?.app.close();
+    await t?.dispose();
+  });
+
+  it.each(docExampleFiles())('%s', async (file) => {
+    expect(await runDocExamples(file, node, setup, NOT_RUN)).toEqual([]);
+  });
+});

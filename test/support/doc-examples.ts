@@ -1,0 +1,287 @@
+/**
+ * Runs the code blocks of one Markdown file against a shared test node (see
+ * test/docs/examples.test.ts): shell blocks command by command (`curl` through app.inject, `accord`
+ * in-process), request bodies and files by their `<!-- example: … -->` marker. Returns what failed,
+ * one line each, so a run lists every broken example of a file at once.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { vi } from 'vitest';
+import { consentCommand } from '../../cli/consent-command.ts';
+import { consentImportCommand } from '../../cli/consent-import-command.ts';
+import { importCommand } from '../../cli/import-command.ts';
+import { keysCommand } from '../../cli/keys-command.ts';
+import { psiCommand } from '../../cli/psi-command.ts';
+import { segmentsCommand } from '../../cli/segments-command.ts';
+import { tagsCommand } from '../../cli/tags-command.ts';
+import { tenantsCommand } from '../../cli/tenants-command.ts';
+import type { Config } from '../../core/config/config.ts';
+import type { ConsentGate } from '../../core/consent/consent-gate.ts';
+import type { NodeIdentity } from '../../core/identity/node-identity.ts';
+import { codeBlocksOf, type CodeBlock } from './markdown-code-blocks.ts';
+import { topLevelKeys } from './response-keys.ts';
+import { shellCommands, type ShellCommand } from './shell-commands.ts';
+import type { TestDatabase } from './test-database.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface DocNode {
+  readonly t: TestDatabase;
+  readonly app: FastifyInstance;
+  readonly identity: NodeIdentity;
+  readonly config: Config;
+  readonly gate: ConsentGate;
+  /** The working folder: files the examples name are written and read here. */
+  readonly dir: string;
+}
+
+/** Values for `$NAME` (key `NAME`) and `<placeholder>` (key `<placeholder>`), and how requests and commands add to them. */
+export interface Bindings {
+  readonly values: Map<string, string>;
+  /** After a 2xx response to a request matching `request` (`POST /v1/collaborations`), `binding` is the response's `field`. */
+  readonly captures: readonly { request: RegExp; binding: string; field: string }[];
+  /** After an `accord` command matching `command` (`segments create`), `binding` is the first group of `pattern` in its output. */
+  readonly cliCaptures: readonly { command: RegExp; binding: string; pattern: RegExp }[];
+}
+
+/** README.md and every Markdown file under docs/, relative to the repository. */
+export function docExampleFiles(): string[] {
+  const docs = readdirSync(join(repoRoot, 'docs'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.md'));
+  return ['README.md', ...docs.map((name) => join('docs', name)).sort()];
+}
+
+export function docBlocks(file: string): CodeBlock[] {
+  return codeBlocksOf(file, readFileSync(join(repoRoot, file), 'utf8'));
+}
+
+const SHELL = ['sh', 'bash', 'shell', 'console'];
+const BODY_TYPES: Record<string, string> = { json: 'application/json', csv: 'text/csv', ndjson: 'application/x-ndjson' };
+
+/** Runs every block of `file`; returns the failures (empty when every example works). */
+export async function runDocExamples(file: string, node: DocNode, bindings: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const block of docBlocks(file)) {
+    const where = `${file}:${block.line}`;
+    try {
+      if (block.marker?.kind === 'illustrative') {
+        if (block.marker.text.length < 10) failures.push(`${where}: an illustrative block needs its reason`);
+      } else if (block.language === 'ts') {
+        // type-checked by the TypeScript part of the test
+      } else if (SHELL.includes(block.language) && !block.marker) {
+        failures.push(...(await runShellBlock(block, node, bindings, notRun)).map((failure) => `${where}: ${failure}`));
+      } else if (block.marker?.kind === 'example') {
+        const failure = await runMarkedBlock(block, node, bindings);
+        if (failure) failures.push(`${where}: ${failure}`);
+      } else {
+        failures.push(`${where}: a \`\`\`${block.language || '(plain)'} block with neither <!-- example: … --> nor <!-- illustrative: reason --> before it`);
+      }
+    } catch (error) {
+      failures.push(`${where}: ${(error as Error).message}`);
+    }
+  }
+  return failures;
+}
+
+async function runShellBlock(block: CodeBlock, node: DocNode, bindings: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
+  const failures: string[] = [];
+  const count = shellCommands(block.body, {}).length;
+  for (let i = 0; i < count; i++) {
+    // Expanded only now, with what the commands before it bound.
+    const command = shellCommands(block.body, Object.fromEntries(bindings.values))[i]!;
+    const text = command.words.join(' ');
+    const where = `line ${block.line + command.line}`;
+    if (notRun.some(([pattern]) => pattern.test(commandSource(block, command)) || pattern.test(text))) continue;
+    if (command.unbound.length > 0) {
+      failures.push(`${where}: $${command.unbound.join(', $')} not bound (bind it in test/docs/example-setup.ts)`);
+      continue;
+    }
+    let words: string[];
+    try {
+      words = command.words.map((word) => fillPlaceholders(word, bindings));
+    } catch (error) {
+      failures.push(`${where}: ${(error as Error).message}`);
+      continue;
+    }
+    const failure =
+      words[0] === 'curl' ? await runCurl(words.slice(1), command.comment, node, bindings)
+      : words[0] === 'accord' ? await runAccordCli(words.slice(1), node, bindings)
+      : words[0] === 'npx' && words[1] === 'accord' ? await runAccordCli(words.slice(2), node, bindings)
+      : `\`${words[0]}\` is neither curl nor accord: run it or list it in NOT_RUN with the reason`;
+    if (failure) failures.push(`${where}: ${failure}`);
+  }
+  return failures;
+}
+
+/** The command as written (before expansion), for NOT_RUN patterns that name variables. */
+function commandSource(block: CodeBlock, command: ShellCommand): string {
+  return block.body.split('\n').slice(command.line - 1).join('\n').split(/(?<!\\)\n/)[0]!;
+}
+
+const PLACEHOLDER = /<[a-z][a-z -]*>|\b\w+…=?/g;
+
+/** `<notice version id>` and elided values (`accord_…`) replaced by their binding; an unknown one fails. */
+function fillPlaceholders(word: string, bindings: Bindings): string {
+  return word.replace(PLACEHOLDER, (found) => {
+    const value = bindings.values.get(found);
+    if (value === undefined) throw new Error(`placeholder ${found} not bound (bind it in test/docs/example-setup.ts)`);
+    return value;
+  });
+}
+
+interface Request {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  payload: string | Buffer | undefined;
+  output: string | undefined;
+}
+
+const CURL_FLAGS = ['-s', '-S', '--silent', '--show-error', '-i', '--include', '-v', '--verbose', '-f', '--fail', '-L', '--location', '-sS'];
+
+/** A curl command line as the request it sends (curl's defaults: POST and a form type with a body). */
+function curlRequest(args: string[], dir: string): Request {
+  let method: string | undefined;
+  const headers: Record<string, string> = {};
+  const data: (string | Buffer)[] = [];
+  let url: string | undefined;
+  let output: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = () => {
+      if (i + 1 >= args.length) throw new Error(`curl ${arg} needs a value`);
+      return args[++i]!;
+    };
+    if (arg === '-X' || arg === '--request') method = value();
+    else if (arg === '-H' || arg === '--header') {
+      const [name, ...rest] = value().split(':');
+      headers[name!.trim().toLowerCase()] = rest.join(':').trim();
+    } else if (['-d', '--data', '--data-ascii', '--data-raw', '--data-binary'].includes(arg)) {
+      const given = value();
+      if (given.startsWith('@') && arg !== '--data-raw') {
+        const content = readFileSync(join(dir, given.slice(1)));
+        // -d @file drops line breaks, as curl does; --data-binary sends the file as it is.
+        data.push(arg === '--data-binary' ? content : content.toString('utf8').replace(/[\r\n]/g, ''));
+      } else data.push(given);
+    } else if (arg === '-o' || arg === '--output') output = value();
+    else if (CURL_FLAGS.includes(arg)) continue;
+    else if (arg.startsWith('-')) throw new Error(`curl option ${arg} is not understood by the docs test`);
+    else if (url) throw new Error(`curl with two URLs (${url}, ${arg}): is something elided?`);
+    else url = arg;
+  }
+  if (!url) throw new Error('curl without a URL');
+  const parsed = new URL(/^https?:\/\//.test(url) ? url : `http://${url}`);
+  if (data.length > 0) headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  const payload = data.length === 0 ? undefined : data.every((part) => typeof part === 'string') ? data.join('&') : Buffer.concat(data.map((part) => Buffer.from(part)));
+  return { method: method ?? (data.length > 0 ? 'POST' : 'GET'), url: parsed.pathname + parsed.search, headers, payload, output };
+}
+
+async function runCurl(args: string[], comment: string, node: DocNode, bindings: Bindings): Promise<string | undefined> {
+  const request = curlRequest(args, node.dir);
+  const response = await node.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
+  if (request.output) writeFileSync(join(node.dir, request.output), response.rawPayload);
+  return checkResponse(`${request.method} ${request.url}`, response, comment, bindings);
+}
+
+/** The status and keys the docs show for a response: `# 201 {"created":true}`, `→ 202 {id, status}`. */
+function shownResponse(comment: string): { status: number | undefined; keys: string[] } {
+  const status = /(?:^|→\s*)(\d{3})\b/.exec(comment.trim());
+  return { status: status ? Number(status[1]) : undefined, keys: topLevelKeys(comment) };
+}
+
+function checkResponse(request: string, response: { statusCode: number; body: string }, shown: string, bindings: Bindings): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    body = undefined;
+  }
+  const got = `${request} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+  if ((body as { code?: string } | undefined)?.code === 'ACCORD_ERR_ROUTE_NOT_FOUND') return `no such route: ${got}`;
+  const expected = shownResponse(shown);
+  if (expected.status !== undefined ? response.statusCode !== expected.status : response.statusCode < 200 || response.statusCode >= 300) {
+    return `expected ${expected.status ?? '2xx'}: ${got}`;
+  }
+  const missing = expected.keys.filter((key) => body === null || typeof body !== 'object' || !(key in body));
+  if (missing.length > 0) return `the response lacks ${missing.join(', ')} that the docs show: ${got}`;
+  for (const capture of bindings.captures) {
+    const value = (body as Record<string, unknown> | undefined)?.[capture.field];
+    if (capture.request.test(request.split('?')[0]!) && value !== undefined) bindings.values.set(capture.binding, String(value));
+  }
+  return undefined;
+}
+
+type CliCommand = (args: string[]) => Promise<void>;
+
+function cliCommands(node: DocNode): Record<string, CliCommand> {
+  return {
+    keys: (args) => keysCommand(node.config, args),
+    tenants: (args) => tenantsCommand(node.config, args),
+    consent: (args) => (args[0] === 'import' ? consentImportCommand(node.config, args.slice(1)) : consentCommand(node.config, args)),
+    import: (args) => importCommand(node.config, args),
+    tags: (args) => tagsCommand(node.config, node.gate, args),
+    segments: (args) => segmentsCommand(node.config, node.gate, args),
+    psi: (args) => psiCommand(args),
+  };
+}
+
+const FILE_ARGUMENT = /^[\w.-]+\.(csv|json|ndjson|sql|key|txt)$/;
+
+/** `accord …` in-process; file names are in the working folder. */
+async function runAccordCli(words: string[], node: DocNode, bindings: Bindings): Promise<string | undefined> {
+  const command = cliCommands(node)[words[0] ?? ''];
+  if (!command) return `accord ${words[0]} cannot run in-process: run it or list it in NOT_RUN with the reason`;
+  const args = words.slice(1).map((word) => (FILE_ARGUMENT.test(word) ? join(node.dir, word) : word));
+  let out = '';
+  const collect = (...parts: unknown[]) => void (out += `${parts.join(' ')}\n`);
+  const spies = [
+    vi.spyOn(console, 'log').mockImplementation(collect),
+    vi.spyOn(console, 'error').mockImplementation(collect),
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (collect(String(chunk)), true)),
+  ];
+  try {
+    await command(args);
+  } catch (error) {
+    return `accord ${words.join(' ')} failed: ${(error as Error).message}\n${out}`;
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  const line = words.join(' ');
+  for (const capture of bindings.cliCaptures) {
+    const found = capture.command.test(line) ? capture.pattern.exec(out) : null;
+    if (found) bindings.values.set(capture.binding, found[1]!);
+  }
+  return undefined;
+}
+
+/** A block tied by its marker: a request body (`POST /v1/…`), a file (`file members.csv`) or a command's file (`accord import members`). */
+async function runMarkedBlock(block: CodeBlock, node: DocNode, bindings: Bindings): Promise<string | undefined> {
+  const marker = block.marker!.text;
+  const request = /^(GET|POST|PUT|PATCH|DELETE) (\S+)(?:\s+→\s*(\d{3}))?$/.exec(marker);
+  if (request) {
+    const type = BODY_TYPES[block.language];
+    if (!type) return `a ${block.language} body: which content type?`;
+    const url = fillPlaceholders(request[2]!.replace(/\$(\w+)/g, (_, name: string) => bindings.values.get(name) ?? `$${name}`), bindings);
+    const response = await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: block.body });
+    return checkResponse(`${request[1]} ${url}`, response, request[3] ? `${request[3]}` : '', bindings);
+  }
+  const file = /^file (\S+)$/.exec(marker);
+  if (file) {
+    writeFileSync(join(node.dir, file[1]!), `${block.body}\n`);
+    return undefined;
+  }
+  const cli = /^accord (.+)$/.exec(marker);
+  if (cli) {
+    const name = `block-${relative('.', block.file).replace(/\W/g, '-')}-${block.line}.${block.language}`;
+    writeFileSync(join(node.dir, name), `${block.body}\n`);
+    const words = shellCommands(cli[1]!, {})[0]!.words;
+    return runAccordCli(words.includes('{file}') ? words.map((word) => (word === '{file}' ? name : word)) : [...words.slice(0, 2), name, ...words.slice(2)], node, bindings);
+  }
+  return `marker "${marker}" is not understood: use "METHOD /path", "file NAME" or "accord …"`;
+}
+
+/** Request bodies are sent with the admin key bound to $KEY. */
+function authorization(bindings: Bindings): Record<string, string> {
+  return { authorization: `Bearer ${bindings.values.get('KEY')}` };
+}
