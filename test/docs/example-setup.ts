@@ -1,15 +1,44 @@
 /**
  * What the docs' examples refer to but do not make themselves, on the shared node, and the values
  * of their shell variables and placeholders. An example that needs something new binds it here.
+ *
+ * Tenants: `brand` (the API keys' tenant, first-party regime pipl) and `acme` (the CLI examples',
+ * ccpa, with members alice@ and bob@example.com in 上海). Consent: the purposes `marketing.sms`
+ * (notice `sms-terms`, versions 1 and 2, zh-CN) and `audience.matching` (for `ocean-engine`).
+ * Peers: a partner node, pinned with an address that refuses connections.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importCommand } from '../../cli/import-command.ts';
+import { tenantsCommand } from '../../cli/tenants-command.ts';
+import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
+import { defineMatchingConsent } from '../api/collaboration-nodes.ts';
 import type { Bindings, DocNode } from '../support/doc-examples.ts';
-import type { TestApp } from '../support/test-app.ts';
+import { bearer, type TestApp } from '../support/test-app.ts';
 
 export type Setup = Bindings;
 
 export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
   const origin = 'http://127.0.0.1:8080';
   const admin = await api.keyFor('brand', ['admin']);
+  const post = async (url: string, payload: object) => {
+    const response = await node.app.inject({ method: 'POST', url, payload, headers: bearer(admin.token) });
+    if (response.statusCode >= 300) throw new Error(`docs setup: POST ${url} → ${response.statusCode} ${response.body}`);
+    return response.json() as Record<string, unknown>;
+  };
+  await defineMatchingConsent(node.t, admin.tenantId);
+  await post('/v1/consent/purposes', { key: 'marketing.sms', name: 'Marketing texts', mechanism: 'opt_in', legalBasis: { pipl: 'consent', gdpr: 'consent' } });
+  await post('/v1/consent/notices', { noticeKey: 'sms-terms', language: 'zh-CN', content: '营销短信', purposes: ['marketing.sms'] });
+  const notice = await post('/v1/consent/notices', { noticeKey: 'sms-terms', language: 'zh-CN', content: '营销短信（第二版）', purposes: ['marketing.sms'] });
+  const partner = generateSigningKeyPair();
+  const partnerNodeId = crypto.randomUUID();
+  await post('/v1/peers', { nodeId: partnerNodeId, name: 'Partner', publicKey: Buffer.from(partner.publicKey).toString('base64'), baseUrl: 'http://127.0.0.1:9' });
+
+  await tenantsCommand(node.config, ['create', 'acme', '--regime', 'ccpa']);
+  const members = join(node.dir, 'setup-acme-members.csv');
+  writeFileSync(members, 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
+  await importCommand(node.config, ['members', members, '--tenant', 'acme']);
+
   const values = new Map<string, string>([
     ['NODE', origin],
     ['BRAND', origin],
@@ -17,11 +46,12 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
     ['accord_…', admin.token],
     ['WRITE_KEY', (await api.keyFor('brand', ['consent:write'])).token],
     ['READ_KEY', (await api.keyFor('brand', ['consent:read'])).token],
-    ['COLLECTOR_KEY', (await api.keyFor('brand', ['data:write'])).token],
+    ['COLLECTOR_KEY', (await api.keyFor('brand', ['consent:write'])).token],
     ['TOKEN', (await api.keyFor('brand', ['psi:read'])).token],
     ['<brand node>', api.identity.nodeId],
+    ['<partner node>', partnerNodeId],
+    ['<notice version id>', String(notice.id)],
   ]);
-  void node;
   return {
     values,
     captures: [
@@ -30,6 +60,10 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
       { request: /^POST \/v1\/psi\/runs$/, binding: 'RUN', field: 'id' },
       { request: /^POST \/v1\/ingest\/\w+\/files$/, binding: 'RUN', field: 'id' },
     ],
-    cliCaptures: [],
+    cliCaptures: [
+      { command: /^psi keygen\b/, binding: '<node id>', pattern: /node id\s+(\S+)/ },
+      { command: /^psi keygen\b/, binding: '<public key>', pattern: /public key\s+(\S+)/ },
+      { command: /^segments create\b/, binding: '<segment id>', pattern: /segment (\d+)/ },
+    ],
   };
 }

@@ -33,7 +33,7 @@ export const NOT_RUN: readonly (readonly [RegExp, string])[] = [
   [/^npm run bench\b/, 'long-running benchmarks; `npm run bench -- psi --smoke` is their own check'],
   [/^accord psi (approve|join)\b/, "a partner's commands against a listening brand node, with a second party's key and file: test/cli/psi-command.test.ts runs them"],
   [/\$PARTNER\b/, 'needs a second node, the partner: test/api/collaboration-api.test.ts runs the exchange'],
-  [/\/v1\/psi\/runs\/\$RUN\/matches\b/, 'needs a completed run, which needs a second node: test/api/psi-run.test.ts reads matches'],
+  [/\/v1\/psi\/runs\b/, 'a run needs a collaboration that a second node approved, and completes only with that node: test/api/psi-run.test.ts runs them'],
 ];
 
 describe.each(storageBackends)('docs examples on %s', (backend) => {

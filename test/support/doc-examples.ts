@@ -60,7 +60,9 @@ const SHELL = ['sh', 'bash', 'shell', 'console'];
 const BODY_TYPES: Record<string, string> = { json: 'application/json', csv: 'text/csv', ndjson: 'application/x-ndjson' };
 
 /** Runs every block of `file`; returns the failures (empty when every example works). */
-export async function runDocExamples(file: string, node: DocNode, bindings: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
+export async function runDocExamples(file: string, node: DocNode, setup: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
+  // What a file's examples bind stays in that file: each runs as a newcomer would run it alone.
+  const bindings = { ...setup, values: new Map(setup.values) };
   const failures: string[] = [];
   for (const block of docBlocks(file)) {
     const where = `${file}:${block.line}`;
