@@ -9,8 +9,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { importCommand } from '../../cli/import-command.ts';
 import { tenantsCommand } from '../../cli/tenants-command.ts';
+import { withTenant } from '../../core/db/tenant-scope.ts';
 import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
 import { defineMatchingConsent } from '../api/collaboration-nodes.ts';
 import type { Bindings, DocNode } from '../support/doc-examples.ts';
@@ -34,6 +36,16 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
   const partnerNodeId = crypto.randomUUID();
   await post('/v1/peers', { nodeId: partnerNodeId, name: 'Partner', publicKey: Buffer.from(partner.publicKey).toString('base64'), baseUrl: 'http://127.0.0.1:9' });
 
+  await post('/v1/ingest/members/batch', { records: [{ email: 'first@example.com' }, { email: 'second@example.com' }] });
+  const persons = await withTenant(node.t.db, admin.tenantId, (trx) => trx.selectFrom('persons').select('id').orderBy('id').limit(2).execute());
+  for (const [purpose, requiresNamedRecipient] of [['ads.personalised', false], ['ads.upload', true]] as const) {
+    await post('/v1/consent/purposes', { key: purpose, name: purpose, mechanism: 'opt_in', legalBasis: { pipl: 'consent', gdpr: 'consent', ccpa: 'opt_out' }, requiresNamedRecipient });
+  }
+  const adsNotice = await post('/v1/consent/notices', { noticeKey: 'ads', language: 'en', content: 'Ads', purposes: ['ads.personalised', 'ads.upload'], recipients: ['google'] });
+
+  // Published long ago, as the notices that old consents from a CRM or a banner cite would have been.
+  await sql`update consent_notices set created_at = '2020-01-01T00:00:00Z' where notice_key in ('sms-terms', 'ads')`.execute(node.t.db);
+
   await tenantsCommand(node.config, ['create', 'acme', '--regime', 'ccpa']);
   const members = join(node.dir, 'setup-acme-members.csv');
   writeFileSync(members, 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
@@ -51,19 +63,23 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
     ['<brand node>', api.identity.nodeId],
     ['<partner node>', partnerNodeId],
     ['<notice version id>', String(notice.id)],
+    ['<notice version shown>', String(adsNotice.id)],
+    ['<person id>', String(persons[0]!.id)],
+    ['<another person id>', String(persons[1]!.id)],
   ]);
   return {
     values,
     captures: [
       { request: /^POST \/v1\/collaborations$/, binding: 'ID', field: 'id' },
       { request: /^POST \/v1\/privacy-requests$/, binding: 'ID', field: 'id' },
+      { request: /^POST \/v1\/consent\/imports$/, binding: 'ID', field: 'id' },
       { request: /^POST \/v1\/psi\/runs$/, binding: 'RUN', field: 'id' },
       { request: /^POST \/v1\/ingest\/\w+\/files$/, binding: 'RUN', field: 'id' },
     ],
     cliCaptures: [
       { command: /^psi keygen\b/, binding: '<node id>', pattern: /node id\s+(\S+)/ },
       { command: /^psi keygen\b/, binding: '<public key>', pattern: /public key\s+(\S+)/ },
-      { command: /^segments create\b/, binding: '<segment id>', pattern: /segment (\d+)/ },
+      { command: /^segments create .*--kind dynamic/, binding: '<segment id>', pattern: /segment (\d+)/ },
     ],
   };
 }

@@ -64,7 +64,10 @@ export async function runDocExamples(file: string, node: DocNode, setup: Binding
   // What a file's examples bind stays in that file: each runs as a newcomer would run it alone.
   const bindings = { ...setup, values: new Map(setup.values) };
   const failures: string[] = [];
-  for (const block of docBlocks(file)) {
+  const blocks = docBlocks(file);
+  // The files a page shows exist before its commands run, wherever on the page they are shown.
+  for (const block of blocks.filter((b) => b.marker?.kind === 'example')) writeMarkedFiles(block, node);
+  for (const block of blocks) {
     const where = `${file}:${block.line}`;
     try {
       if (block.marker?.kind === 'illustrative') {
@@ -73,6 +76,8 @@ export async function runDocExamples(file: string, node: DocNode, setup: Binding
         // type-checked by the TypeScript part of the test
       } else if (SHELL.includes(block.language) && !block.marker) {
         failures.push(...(await runShellBlock(block, node, bindings, notRun)).map((failure) => `${where}: ${failure}`));
+      } else if (block.language === 'http' && !block.marker) {
+        failures.push(...(await runHttpBlock(block, node, bindings)).map((failure) => `${where}: ${failure}`));
       } else if (block.marker?.kind === 'example') {
         const failure = await runMarkedBlock(block, node, bindings);
         if (failure) failures.push(`${where}: ${failure}`);
@@ -83,7 +88,7 @@ export async function runDocExamples(file: string, node: DocNode, setup: Binding
       failures.push(`${where}: ${(error as Error).message}`);
     }
   }
-  return failures;
+  return failures.map((failure) => failure.replace(/\s*\n\s*/g, ' | '));
 }
 
 async function runShellBlock(block: CodeBlock, node: DocNode, bindings: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
@@ -257,30 +262,115 @@ async function runAccordCli(words: string[], node: DocNode, bindings: Bindings):
   return undefined;
 }
 
-/** A block tied by its marker: a request body (`POST /v1/…`), a file (`file members.csv`) or a command's file (`accord import members`). */
+/**
+ * A block tied by its marker, one or more actions separated by `;`: a request body (`POST /v1/…`),
+ * a file (`file members.csv`), a command's file (`accord import members`), and `times now`, which
+ * moves every ISO 8601 time in the block to now first (for consents, which can neither predate the
+ * notice the example just published nor lie in the future).
+ */
+function markerActions(block: CodeBlock): { actions: string[]; body: string } {
+  const actions = block.marker!.text.split(';').map((action) => action.trim());
+  return { actions, body: actions.includes('times now') ? withTimesNow(block.body) : block.body };
+}
+
+function writeMarkedFiles(block: CodeBlock, node: DocNode): void {
+  const { actions, body } = markerActions(block);
+  for (const action of actions) {
+    const file = /^file (\S+)$/.exec(action);
+    if (file) writeFileSync(join(node.dir, file[1]!), `${body}\n`);
+  }
+}
+
 async function runMarkedBlock(block: CodeBlock, node: DocNode, bindings: Bindings): Promise<string | undefined> {
-  const marker = block.marker!.text;
-  const request = /^(GET|POST|PUT|PATCH|DELETE) (\S+)(?:\s+→\s*(\d{3}))?$/.exec(marker);
+  const { actions, body } = markerActions(block);
+  for (const action of actions) {
+    const failure = await runMarkerAction(action, block, body, node, bindings);
+    if (failure) return failure;
+  }
+  return undefined;
+}
+
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+function withTimesNow(body: string): string {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000', '');
+  return body.replace(ISO_TIME, now);
+}
+
+async function runMarkerAction(action: string, block: CodeBlock, body: string, node: DocNode, bindings: Bindings): Promise<string | undefined> {
+  if (action === 'times now') return undefined;
+  const request = /^(GET|POST|PUT|PATCH|DELETE) (\S+)(?:\s+→\s*(\d{3}))?$/.exec(action);
   if (request) {
     const type = BODY_TYPES[block.language];
     if (!type) return `a ${block.language} body: which content type?`;
     const url = fillPlaceholders(request[2]!.replace(/\$(\w+)/g, (_, name: string) => bindings.values.get(name) ?? `$${name}`), bindings);
-    const response = await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: block.body });
-    return checkResponse(`${request[1]} ${url}`, response, request[3] ? `${request[3]}` : '', bindings);
+    const response = await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: body });
+    return checkResponse(`${request[1]} ${url}`, response, request[3] ?? '', bindings);
   }
-  const file = /^file (\S+)$/.exec(marker);
-  if (file) {
-    writeFileSync(join(node.dir, file[1]!), `${block.body}\n`);
-    return undefined;
-  }
-  const cli = /^accord (.+)$/.exec(marker);
+  if (/^file \S+$/.test(action)) return undefined; // written before the page's commands run
+  const cli = /^accord (.+)$/.exec(action);
   if (cli) {
     const name = `block-${relative('.', block.file).replace(/\W/g, '-')}-${block.line}.${block.language}`;
-    writeFileSync(join(node.dir, name), `${block.body}\n`);
+    writeFileSync(join(node.dir, name), `${body}\n`);
     const words = shellCommands(cli[1]!, {})[0]!.words;
     return runAccordCli(words.includes('{file}') ? words.map((word) => (word === '{file}' ? name : word)) : [...words.slice(0, 2), name, ...words.slice(2)], node, bindings);
   }
-  return `marker "${marker}" is not understood: use "METHOD /path", "file NAME" or "accord …"`;
+  return `marker action "${action}" is not understood: use "METHOD /path", "file NAME", "accord …" or "times now"`;
+}
+
+const HTTP_REQUEST = /^(GET|POST|PUT|PATCH|DELETE)\s+(\S+)(?:\s+(\S.*))?$/;
+
+/**
+ * A ```http block: requests as `METHOD /path` with optional `Name: value` header lines, then a
+ * body (or the body on the request line after the path), and optionally `→ 201 {keys}` for the
+ * response the docs show. `#` lines are comments. Sent with $KEY unless it names Authorization.
+ */
+async function runHttpBlock(block: CodeBlock, node: DocNode, bindings: Bindings): Promise<string[]> {
+  const failures: string[] = [];
+  const requests: { line: number; method: string; path: string; headers: Record<string, string>; body: string[]; shown: string }[] = [];
+  let inHeaders = false;
+  let inShown = false;
+  block.body.split('\n').forEach((text, index) => {
+    const current = requests.at(-1);
+    const request = HTTP_REQUEST.exec(text);
+    if (text.startsWith('#')) return;
+    if (request) {
+      requests.push({ line: block.line + index + 1, method: request[1]!, path: request[2]!, headers: {}, body: request[3] ? [request[3]] : [], shown: '' });
+      inHeaders = !request[3];
+      inShown = false;
+    } else if (!current) {
+      if (text.trim()) failures.push(`line ${block.line + index + 1}: text before the first request`);
+    } else if (text.trim().startsWith('→') || inShown) {
+      current.shown += ` ${text.trim()}`;
+      inShown = true;
+    } else if (inHeaders && /^[\w-]+:\s/.test(text)) {
+      const [name, ...value] = text.split(':');
+      current.headers[name!.toLowerCase()] = value.join(':').trim();
+    } else if (inHeaders && text.trim() === '') {
+      inHeaders = false;
+    } else {
+      inHeaders = false;
+      current.body.push(text);
+    }
+  });
+  for (const request of requests) {
+    try {
+      const fill = (text: string) => fillPlaceholders(text.replace(/\$(\w+)/g, (_, name: string) => {
+        const value = bindings.values.get(name);
+        if (value === undefined) throw new Error(`$${name} not bound (bind it in test/docs/example-setup.ts)`);
+        return value;
+      }), bindings);
+      const body = request.body.join('\n').trim();
+      const headers = { ...authorization(bindings), ...(body ? { 'content-type': 'application/json' } : {}), ...request.headers };
+      const url = fill(request.path);
+      const response = await node.app.inject({ method: request.method as 'GET', url, headers, ...(body ? { payload: fill(body) } : {}) });
+      const failure = checkResponse(`${request.method} ${url}`, response, request.shown.replace(/^\s*→\s*/, ''), bindings);
+      if (failure) failures.push(`line ${request.line}: ${failure}`);
+    } catch (error) {
+      failures.push(`line ${request.line}: ${(error as Error).message}`);
+    }
+  }
+  return failures;
 }
 
 /** Request bodies are sent with the admin key bound to $KEY. */

@@ -89,6 +89,11 @@ export function shellCommands(text: string, variables: Readonly<Record<string, s
       }
       if (i >= text.length) throw new Error(`line ${line}: a double quote never closes`);
       i++;
+    } else if (c === '<' && /^<[a-z][a-z -]*>/.test(text.slice(i))) {
+      // a documentation placeholder (`<segment id>`), one word even with spaces in it
+      const placeholder = /^<[a-z][a-z -]*>/.exec(text.slice(i))![0];
+      word = (word ?? '') + placeholder;
+      i += placeholder.length;
     } else if (c === '$') {
       const [value, next] = expand(i);
       word = (word ?? '') + value;
