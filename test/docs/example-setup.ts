@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { importCommand } from '../../cli/import-command.ts';
 import { tenantsCommand } from '../../cli/tenants-command.ts';
+import { definePurpose } from '../../core/consent/purposes.ts';
+import { ensureTenant } from '../../core/tenancy/tenants.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
 import { defineMatchingConsent } from '../api/collaboration-nodes.ts';
@@ -50,6 +52,8 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
   const members = join(node.dir, 'setup-acme-members.csv');
   writeFileSync(members, 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
   await importCommand(node.config, ['members', members, '--tenant', 'acme']);
+  const acme = await ensureTenant(node.t.db, 'acme');
+  await withTenant(node.t.db, acme.id, (trx) => definePurpose(trx, { key: 'marketing.sms', name: 'Marketing texts', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: false, crossBorder: false, publicDisclosure: false }));
 
   const values = new Map<string, string>([
     ['NODE', origin],

@@ -293,7 +293,8 @@ async function runMarkedBlock(block: CodeBlock, node: DocNode, bindings: Binding
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
 
 function withTimesNow(body: string): string {
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000', '');
+  // The next whole second but one: after the notice the page just published, within the clock skew allowed.
+  const now = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString().replace('.000', '');
   return body.replace(ISO_TIME, now);
 }
 
