@@ -48,6 +48,8 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
   // Published long ago, as the notices that old consents from a CRM or a banner cite would have been.
   await sql`update consent_notices set created_at = '2020-01-01T00:00:00Z' where notice_key in ('sms-terms', 'ads')`.execute(node.t.db);
 
+  const event = await post('/v1/consent/events', { clientEventId: 'docs-setup-1', subject: 'member-42', purpose: 'marketing.sms', regime: 'pipl', kind: 'given', noticeId: notice.id, channel: 'app', source: 'signup', collectedAt: new Date().toISOString() });
+
   await tenantsCommand(node.config, ['create', 'acme', '--regime', 'ccpa']);
   const members = join(node.dir, 'setup-acme-members.csv');
   writeFileSync(members, 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
@@ -68,6 +70,7 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
     ['<partner node>', partnerNodeId],
     ['<notice version id>', String(notice.id)],
     ['<notice version shown>', String(adsNotice.id)],
+    ['<seq>', String(event.seq)],
     ['<person id>', String(persons[0]!.id)],
     ['<another person id>', String(persons[1]!.id)],
   ]);
