@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config/config.ts';
 import { ConsentGate } from '../../core/consent/consent-gate.ts';
-import { docExampleFiles, runDocExamples, type DocNode } from '../support/doc-examples.ts';
+import { docExampleFiles, docTsExamples, repoRoot, runDocExamples, type DocNode } from '../support/doc-examples.ts';
+import { typeCheckExamples } from '../support/typecheck-doc-blocks.ts';
 import { startTestApp } from '../support/test-app.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 import { SETUP, type Setup } from './example-setup.ts';
@@ -58,5 +59,11 @@ describe.each(storageBackends)('docs examples on %s', (backend) => {
 
   it.each(docExampleFiles())('%s', async (file) => {
     expect(await runDocExamples(file, node, setup, NOT_RUN)).toEqual([]);
+  });
+});
+
+describe('TypeScript examples in the docs', () => {
+  it('type-check with the project tsconfig', () => {
+    expect(typeCheckExamples(repoRoot, docTsExamples())).toEqual([]);
   });
 });

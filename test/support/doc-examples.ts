@@ -22,6 +22,7 @@ import type { ConsentGate } from '../../core/consent/consent-gate.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { codeBlocksOf, type CodeBlock } from './markdown-code-blocks.ts';
 import { topLevelKeys } from './response-keys.ts';
+import type { TsExample } from './typecheck-doc-blocks.ts';
 import { shellCommands, type ShellCommand } from './shell-commands.ts';
 import type { TestDatabase } from './test-database.ts';
 
@@ -56,6 +57,19 @@ export function docBlocks(file: string): CodeBlock[] {
   return codeBlocksOf(file, readFileSync(join(repoRoot, file), 'utf8'));
 }
 
+/** The TypeScript blocks of every page that are not illustrative, with the names their marker takes as given. */
+export function docTsExamples(): TsExample[] {
+  return docExampleFiles()
+    .flatMap(docBlocks)
+    .filter((block) => block.language === 'ts' && block.marker?.kind !== 'illustrative')
+    .map((block) => ({ where: `${block.file}:${block.line}`, code: block.body, given: givenNames(block) }));
+}
+
+function givenNames(block: CodeBlock): string[] {
+  const given = block.marker?.text.split(';').map((action) => action.trim()).find((action) => action.startsWith('given '));
+  return given ? given.slice('given '.length).split(/[\s,]+/).filter(Boolean) : [];
+}
+
 const SHELL = ['sh', 'bash', 'shell', 'console'];
 const BODY_TYPES: Record<string, string> = { json: 'application/json', csv: 'text/csv', ndjson: 'application/x-ndjson' };
 
@@ -73,7 +87,9 @@ export async function runDocExamples(file: string, node: DocNode, setup: Binding
       if (block.marker?.kind === 'illustrative') {
         if (block.marker.text.length < 10) failures.push(`${where}: an illustrative block needs its reason`);
       } else if (block.language === 'ts') {
-        // type-checked by the TypeScript part of the test
+        const unknown = block.marker?.text.split(';').map((action) => action.trim()).filter((action) => action !== 'typecheck' && !action.startsWith('given '));
+        if (unknown?.length) failures.push(`${where}: a TypeScript block's marker takes "typecheck" and "given name, …", not "${unknown.join('; ')}"`);
+        // otherwise type-checked by the TypeScript part of the test
       } else if (SHELL.includes(block.language) && !block.marker) {
         failures.push(...(await runShellBlock(block, node, bindings, notRun)).map((failure) => `${where}: ${failure}`));
       } else if (block.language === 'http' && !block.marker) {
