@@ -60,6 +60,33 @@ describe.each(storageBackends)('docs examples on %s', (backend) => {
   it.each(docExampleFiles())('%s', async (file) => {
     expect(await runDocExamples(file, node, setup, NOT_RUN)).toEqual([]);
   });
+
+  it('fails an example that a newcomer could not run, and a block that is neither run nor explained', async () => {
+    const fence = '```';
+    const broken: [string, RegExp][] = [
+      [`${fence}json\n{"a": 1}\n${fence}`, /neither <!-- example/],
+      [`<!-- illustrative: -->\n${fence}\nx\n${fence}`, /needs its reason/],
+      [`${fence}sh\ncurl $NODE/v1/no-such-thing -H "authorization: Bearer $KEY"\n${fence}`, /no such route/],
+      [`${fence}sh\ncurl -X POST $NODE/v1/tags -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"key": "x"}'\n${fence}`, /expected 2xx: POST \/v1\/tags → 4\d\d/],
+      // curl sends a form without a content type, as the real one does
+      [`${fence}sh\ncurl -X POST $NODE/v1/consent/checkpoints/schedule -H "authorization: Bearer $KEY" -d '{"everySeconds": 300}'\n${fence}`, /expected 2xx/],
+      [`${fence}sh\ncurl $NODE/health     # {"status": "ok", "uptime": 1}\n${fence}`, /lacks uptime/],
+      [`${fence}sh\ncurl $NODE/health     # 201 {"status": "ok"}\n${fence}`, /expected 201/],
+      [`${fence}sh\ncurl $NODE/v1/peers/$NOWHERE -H "authorization: Bearer $KEY"\n${fence}`, /\$NOWHERE not bound/],
+      [`${fence}sh\ncurl $NODE/v1/peers/<peer> -H "authorization: Bearer $KEY"\n${fence}`, /placeholder <peer> not bound/],
+      [`${fence}sh\nwget http://127.0.0.1:8080/health\n${fence}`, /neither curl nor accord/],
+      [`${fence}sh\naccord tags list --tenant nobody\n${fence}`, /no tenant "nobody"/],
+      [`<!-- example: POST /v1/consent/purposes -->\n${fence}json\n{"key": "x"}\n${fence}`, /expected 2xx: POST \/v1\/consent\/purposes → 4\d\d/],
+      [`${fence}http\nPOST /v1/consent/signal-mappings\n{ "entries": [ { "purpose": "nothing.here" } ] }\n${fence}`, /expected 2xx/],
+      [`<!-- example: accord import members --tenant acme -->\n${fence}csv\nemail,nonsense\na@example.com,1\n${fence}`, /accord import members .* failed/],
+    ];
+    for (const [markdown, failure] of broken) {
+      const failures = await runDocExamples('broken.md', node, setup, NOT_RUN, markdown);
+      expect(failures.join('\n'), markdown).toMatch(failure);
+    }
+    const skipped = await runDocExamples('skipped.md', node, setup, NOT_RUN, `${fence}sh\nnpm start\n${fence}`);
+    expect(skipped).toEqual([]);
+  });
 });
 
 describe('TypeScript examples in the docs', () => {

@@ -74,11 +74,11 @@ const SHELL = ['sh', 'bash', 'shell', 'console'];
 const BODY_TYPES: Record<string, string> = { json: 'application/json', csv: 'text/csv', ndjson: 'application/x-ndjson' };
 
 /** Runs every block of `file`; returns the failures (empty when every example works). */
-export async function runDocExamples(file: string, node: DocNode, setup: Bindings, notRun: readonly (readonly [RegExp, string])[]): Promise<string[]> {
+export async function runDocExamples(file: string, node: DocNode, setup: Bindings, notRun: readonly (readonly [RegExp, string])[], markdown?: string): Promise<string[]> {
   // What a file's examples bind stays in that file: each runs as a newcomer would run it alone.
   const bindings = { ...setup, values: new Map(setup.values) };
   const failures: string[] = [];
-  const blocks = docBlocks(file);
+  const blocks = markdown === undefined ? docBlocks(file) : codeBlocksOf(file, markdown);
   // The files a page shows exist before its commands run, wherever on the page they are shown.
   for (const block of blocks.filter((b) => b.marker?.kind === 'example')) writeMarkedFiles(block, node);
   for (const block of blocks) {
