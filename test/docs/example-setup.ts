@@ -23,7 +23,8 @@ import { bearer, type TestApp } from '../support/test-app.ts';
 export type Setup = Bindings;
 
 export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
-  const origin = 'http://127.0.0.1:8080';
+  const address = node.app.server.address();
+  const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 8080}`;
   const admin = await api.keyFor('brand', ['admin']);
   const post = async (url: string, payload: object) => {
     const response = await node.app.inject({ method: 'POST', url, payload, headers: bearer(admin.token) });
