@@ -15,14 +15,13 @@ import { tenantsCommand } from '../../cli/tenants-command.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
-import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
-import { defineMatchingConsent } from '../api/collaboration-nodes.ts';
+import { defineMatchingConsent, type CollaborationNode } from '../api/collaboration-nodes.ts';
 import type { Bindings, DocNode } from '../support/doc-examples.ts';
 import { bearer, type TestApp } from '../support/test-app.ts';
 
 export type Setup = Bindings;
 
-export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
+export async function SETUP(node: DocNode, api: TestApp, partner: CollaborationNode): Promise<Setup> {
   const address = node.app.server.address();
   const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 8080}`;
   const admin = await api.keyFor('brand', ['admin']);
@@ -35,11 +34,22 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
   await post('/v1/consent/purposes', { key: 'marketing.sms', name: 'Marketing texts', mechanism: 'opt_in', legalBasis: { pipl: 'consent', gdpr: 'consent' } });
   await post('/v1/consent/notices', { noticeKey: 'sms-terms', language: 'zh-CN', content: '营销短信', purposes: ['marketing.sms'] });
   const notice = await post('/v1/consent/notices', { noticeKey: 'sms-terms', language: 'zh-CN', content: '营销短信（第二版）', purposes: ['marketing.sms'] });
-  const partner = generateSigningKeyPair();
-  const partnerNodeId = crypto.randomUUID();
-  await post('/v1/peers', { nodeId: partnerNodeId, name: 'Partner', publicKey: Buffer.from(partner.publicKey).toString('base64'), baseUrl: 'http://127.0.0.1:9' });
+  // The brand and the partner node pin each other, and the partner takes part in collaborations too.
+  await post('/v1/peers', { nodeId: partner.identity.nodeId, name: 'Partner', publicKey: Buffer.from(partner.identity.publicKey).toString('base64'), baseUrl: partner.url });
+  const brandOnPartner = await partner.call('POST', '/v1/peers', { nodeId: api.identity.nodeId, name: 'Brand', publicKey: Buffer.from(api.identity.publicKey).toString('base64'), baseUrl: origin });
+  await defineMatchingConsent(partner.t, partner.tenantId);
+  // A collaboration every party approved, for the pages that run on one (psi.md).
+  const collaboration = await post('/v1/collaborations', {
+    name: 'Docs', purpose: 'audience.matching', recipients: ['ocean-engine'], idTypes: ['email'], outputs: { matchedToBrand: true }, expiresAt: '2030-12-31T00:00:00Z',
+    parties: [{ nodeId: api.identity.nodeId, role: 'brand' }, { nodeId: partner.identity.nodeId, role: 'partner' }],
+  });
+  await post(`/v1/collaborations/${collaboration.id}/approve`, { constraints: {} });
+  await partner.call('POST', '/v1/collaborations/import', { fromPeer: brandOnPartner.body.id, collaborationId: collaboration.id });
+  const approved = await partner.call('POST', `/v1/collaborations/${collaboration.id}/approve`, { constraints: {} });
+  if (approved.status !== 200) throw new Error(`docs setup: the partner's approval → ${approved.status} ${JSON.stringify(approved.body)}`);
 
-  await post('/v1/ingest/members/batch', { records: [{ email: 'first@example.com' }, { email: 'second@example.com' }] });
+  await post('/v1/ingest/members/batch', { records: [{ email: 'first@example.com', 'attr.city': '上海' }, { email: 'second@example.com', 'attr.city': '上海' }] });
+  const segment = await post('/v1/segments', { kind: 'static', name: 'Shanghai', rule: { attribute: 'city', op: '=', value: '上海' } });
   const persons = await withTenant(node.t.db, admin.tenantId, (trx) => trx.selectFrom('persons').select('id').orderBy('id').limit(2).execute());
   for (const [purpose, requiresNamedRecipient] of [['ads.personalised', false], ['ads.upload', true]] as const) {
     await post('/v1/consent/purposes', { key: purpose, name: purpose, mechanism: 'opt_in', legalBasis: { pipl: 'consent', gdpr: 'consent', ccpa: 'opt_out' }, requiresNamedRecipient });
@@ -68,10 +78,15 @@ export async function SETUP(node: DocNode, api: TestApp): Promise<Setup> {
     ['COLLECTOR_KEY', (await api.keyFor('brand', ['consent:write'])).token],
     ['TOKEN', (await api.keyFor('brand', ['psi:read'])).token],
     ['<brand node>', api.identity.nodeId],
-    ['<partner node>', partnerNodeId],
+    ['PARTNER', partner.url],
+    ['PKEY', partner.token],
+    ['ID', String(collaboration.id)],
+    ['<partner node>', partner.identity.nodeId],
+    ['<the brand peer id on the partner>', String(brandOnPartner.body.id)],
     ['<notice version id>', String(notice.id)],
     ['<notice version shown>', String(adsNotice.id)],
     ['<seq>', String(event.seq)],
+    ['<segment id>', String((segment.segment as { id: number }).id)],
     ['<person id>', String(persons[0]!.id)],
     ['<another person id>', String(persons[1]!.id)],
   ]);

@@ -17,6 +17,7 @@ import { loadConfig } from '../../core/config/config.ts';
 import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { docExampleFiles, docTsExamples, repoRoot, runDocExamples, type DocNode } from '../support/doc-examples.ts';
 import { typeCheckExamples } from '../support/typecheck-doc-blocks.ts';
+import { startCollaborationNode, type CollaborationNode } from '../api/collaboration-nodes.ts';
 import { startTestApp } from '../support/test-app.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 import { SETUP, type Setup } from './example-setup.ts';
@@ -33,14 +34,14 @@ export const NOT_RUN: readonly (readonly [RegExp, string])[] = [
   [/^npm start\b/, 'starts a long-running node: this test is such a node'],
   [/^npm run bench\b/, 'long-running benchmarks; `npm run bench -- psi --smoke` is their own check'],
   [/^accord psi join\b/, "a whole PSI run with the brand node's job runner; test/cli/psi-command.test.ts runs it"],
-  [/\$PARTNER\b/, 'needs a second node, the partner: test/api/collaboration-api.test.ts runs the exchange'],
-  [/\/v1\/psi\/runs\b/, 'a run needs a collaboration that a second node approved, and completes only with that node: test/api/psi-run.test.ts runs them'],
+  [/\/v1\/psi\/runs\/\$RUN\/matches\b/, 'needs a completed run, which needs the job runners of both nodes: test/api/psi-run.test.ts reads matches'],
 ];
 
 describe.each(storageBackends)('docs examples on %s', (backend) => {
   let t: TestDatabase;
   let node: DocNode;
   let setup: Setup;
+  let partner: CollaborationNode;
 
   beforeAll(async () => {
     t = await openTestDatabase(backend);
@@ -49,13 +50,15 @@ describe.each(storageBackends)('docs examples on %s', (backend) => {
     const config = loadConfig({ ACCORD_DATA_DIR: dir, ACCORD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') });
     const gate = new ConsentGate();
     const api = await startTestApp(t, { gate });
-    // Listening, for the commands that call the node over HTTP (accord psi approve).
+    // Listening, for the commands and the partner node that call it over HTTP.
     await api.app.listen({ port: 0, host: '127.0.0.1' });
-    node = { t, app: api.app, identity: api.identity, config, gate, dir };
-    setup = await SETUP(node, api);
+    partner = await startCollaborationNode(backend, 'Partner');
+    node = { t, app: api.app, identity: api.identity, config, gate, dir, others: new Map([[partner.url, partner.app]]) };
+    setup = await SETUP(node, api, partner);
   });
   afterAll(async () => {
     await node?.app.close();
+    await partner?.close();
     await t?.dispose();
   });
 

@@ -36,6 +36,8 @@ export interface DocNode {
   readonly gate: ConsentGate;
   /** The working folder: files the examples name are written and read here. */
   readonly dir: string;
+  /** Other nodes by origin (`http://127.0.0.1:port`): a curl to one of them goes there, any other to this node. */
+  readonly others: ReadonlyMap<string, FastifyInstance>;
 }
 
 /** Values for `$NAME` (key `NAME`) and `<placeholder>` (key `<placeholder>`), and how requests and commands add to them. */
@@ -154,6 +156,7 @@ function fillPlaceholders(word: string, bindings: Bindings): string {
 }
 
 interface Request {
+  origin: string;
   method: string;
   url: string;
   headers: Record<string, string>;
@@ -197,12 +200,13 @@ function curlRequest(args: string[], dir: string): Request {
   const parsed = new URL(/^https?:\/\//.test(url) ? url : `http://${url}`);
   if (data.length > 0) headers['content-type'] ??= 'application/x-www-form-urlencoded';
   const payload = data.length === 0 ? undefined : data.every((part) => typeof part === 'string') ? data.join('&') : Buffer.concat(data.map((part) => Buffer.from(part)));
-  return { method: method ?? (data.length > 0 ? 'POST' : 'GET'), url: parsed.pathname + parsed.search, headers, payload, output };
+  return { origin: parsed.origin, method: method ?? (data.length > 0 ? 'POST' : 'GET'), url: parsed.pathname + parsed.search, headers, payload, output };
 }
 
 async function runCurl(args: string[], comment: string, node: DocNode, bindings: Bindings): Promise<string | undefined> {
   const request = curlRequest(args, node.dir);
-  const response = await node.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
+  const app = node.others.get(request.origin) ?? node.app;
+  const response = await app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
   if (request.output) writeFileSync(join(node.dir, request.output), response.rawPayload);
   return checkResponse(`${request.method} ${request.url}`, response, comment, bindings);
 }
