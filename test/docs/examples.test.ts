@@ -5,9 +5,10 @@
  * A block that cannot run says why in an `<!-- illustrative: reason -->` comment; a command that is
  * not run is in NOT_RUN below with the reason. An unmarked block that is neither fails.
  *
- * The node starts with what the examples refer to but do not make themselves (SETUP below); shell
- * variables and `<placeholders>` are bound in VARIABLES and PLACEHOLDERS, and CAPTURES binds a
- * variable to the id a documented request returned (`$ID` after `POST /v1/collaborations`).
+ * The node (with a partner node beside it) starts with what the examples refer to but do not make
+ * themselves, and shell variables and `<placeholders>` get their values, in example-setup.ts; there
+ * too, captures bind a variable to what a documented request returned (`$ID` after
+ * `POST /v1/collaborations`). What a page binds stays in that page. Markers: see README "Tests".
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
