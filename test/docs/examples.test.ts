@@ -85,6 +85,8 @@ describe.each(storageBackends)('docs examples on %s', (backend) => {
       [`<!-- example: POST /v1/consent/purposes -->\n${fence}json\n{"key": "x"}\n${fence}`, /expected 2xx: POST \/v1\/consent\/purposes → 4\d\d/],
       [`${fence}http\nPOST /v1/consent/signal-mappings\n{ "entries": [ { "purpose": "nothing.here" } ] }\n${fence}`, /expected 2xx/],
       [`<!-- example: accord import members --tenant acme -->\n${fence}csv\nemail,nonsense\na@example.com,1\n${fence}`, /accord import members .* failed/],
+      [`<!-- example: accord import members --tenant acme --lenient -->\n${fence}csv\nemail\nnot-an-email\n${fence}`, /left rows out/],
+      [`<!-- example: POST /v1/ingest/members/files?mode=lenient -->\n${fence}csv\nemail\nnot-an-email\n${fence}`, /rows rejected/],
     ];
     for (const [markdown, failure] of broken) {
       const failures = await runDocExamples('broken.md', node, setup, NOT_RUN, markdown);

@@ -230,6 +230,9 @@ function checkResponse(request: string, response: { statusCode: number; body: st
   if (expected.status !== undefined ? response.statusCode !== expected.status : response.statusCode < 200 || response.statusCode >= 300) {
     return `expected ${expected.status ?? '2xx'}: ${got}`;
   }
+  // A lenient import answers 2xx with rows left out: an example whose rows are refused does not work either.
+  const refused = ['rejected', 'skipped'].filter((count) => typeof (body as Record<string, unknown> | undefined)?.[count] === 'number' && (body as Record<string, number>)[count]! > 0);
+  if (refused.length > 0 && !refused.some((count) => shown.includes(count))) return `rows ${refused.join(' and ')}: ${got}`;
   const missing = expected.keys.filter((key) => body === null || typeof body !== 'object' || !(key in body));
   if (missing.length > 0) return `the response lacks ${missing.join(', ')} that the docs show: ${got}`;
   for (const capture of bindings.captures) {
@@ -274,6 +277,9 @@ async function runAccordCli(words: string[], node: DocNode, bindings: Bindings):
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
+  // Imports print their counts: rows they left out mean the example's file does not work.
+  const refused = /\b([1-9]\d*) (rejected|skipped|conflicts)\b|stopped at row|would stop at/.exec(out);
+  if (refused) return `accord ${words.join(' ')} left rows out: ${out}`;
   const line = words.join(' ');
   for (const capture of bindings.cliCaptures) {
     const found = capture.command.test(line) ? capture.pattern.exec(out) : null;
@@ -328,7 +334,12 @@ async function runMarkerAction(action: string, block: CodeBlock, body: string, n
     const response = await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: body });
     return checkResponse(`${request[1]} ${url}`, response, request[3] ?? '', bindings);
   }
-  if (/^file \S+$/.test(action)) return undefined; // written before the page's commands run
+  const file = /^file (\S+)$/.exec(action);
+  if (file) {
+    // Written before the page's commands ran; again now, so the file holds the times this block sends.
+    writeFileSync(join(node.dir, file[1]!), `${body}\n`);
+    return undefined;
+  }
   const cli = /^accord (.+)$/.exec(action);
   if (cli) {
     const name = `block-${relative('.', block.file).replace(/\W/g, '-')}-${block.line}.${block.language}`;
