@@ -10,13 +10,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importCommand } from '../../cli/import-command.ts';
-import { tenantsCommand } from '../../cli/tenants-command.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { defineMatchingConsent, type CollaborationNode } from '../api/collaboration-nodes.ts';
-import type { Bindings, DocNode } from '../support/doc-examples.ts';
+import { runAccordCli, type Bindings, type DocNode } from '../support/doc-examples.ts';
 import { bearer, type TestApp } from '../support/test-app.ts';
 
 export type Setup = Bindings;
@@ -61,10 +59,12 @@ export async function SETUP(node: DocNode, api: TestApp, partner: CollaborationN
 
   const event = await post('/v1/consent/events', { clientEventId: 'docs-setup-1', subject: 'member-42', purpose: 'marketing.sms', regime: 'pipl', kind: 'given', noticeId: notice.id, channel: 'app', source: 'signup', collectedAt: new Date().toISOString() });
 
-  await tenantsCommand(node.config, ['create', 'acme', '--regime', 'ccpa']);
-  const members = join(node.dir, 'setup-acme-members.csv');
-  writeFileSync(members, 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
-  await importCommand(node.config, ['members', members, '--tenant', 'acme']);
+  const bindings: Bindings = { values: new Map(), captures: [], cliCaptures: [] };
+  writeFileSync(join(node.dir, 'setup-acme-members.csv'), 'email,attr.city\nalice@example.com,上海\nbob@example.com,上海\n');
+  for (const command of [['tenants', 'create', 'acme', '--regime', 'ccpa'], ['import', 'members', 'setup-acme-members.csv', '--tenant', 'acme']]) {
+    const failure = await runAccordCli(command, node, bindings);
+    if (failure) throw new Error(`docs setup: ${failure}`);
+  }
   const acme = await ensureTenant(node.t.db, 'acme');
   await withTenant(node.t.db, acme.id, (trx) => definePurpose(trx, { key: 'marketing.sms', name: 'Marketing texts', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: false, crossBorder: false, publicDisclosure: false }));
 

@@ -258,8 +258,8 @@ function cliCommands(node: DocNode): Record<string, CliCommand> {
 
 const FILE_ARGUMENT = /^[\w.-]+\.(csv|json|ndjson|sql|key|txt)$/;
 
-/** `accord …` in-process; file names are in the working folder. */
-async function runAccordCli(words: string[], node: DocNode, bindings: Bindings): Promise<string | undefined> {
+/** `accord …` in-process, what it prints kept from the test output; file names are in the working folder. */
+export async function runAccordCli(words: string[], node: DocNode, bindings: Bindings): Promise<string | undefined> {
   const command = cliCommands(node)[words[0] ?? ''];
   if (!command) return `accord ${words[0]} cannot run in-process: run it or list it in NOT_RUN with the reason`;
   const args = words.slice(1).map((word) => (FILE_ARGUMENT.test(word) ? join(node.dir, word) : word));
