@@ -2,10 +2,12 @@
  * What the docs' examples refer to but do not make themselves, on the shared node, and the values
  * of their shell variables and placeholders. An example that needs something new binds it here.
  *
- * Tenants: `brand` (the API keys' tenant, first-party regime pipl) and `acme` (the CLI examples',
- * ccpa, with members alice@ and bob@example.com in 上海). Consent: the purposes `marketing.sms`
- * (notice `sms-terms`, versions 1 and 2, zh-CN) and `audience.matching` (for `ocean-engine`).
- * Peers: a partner node, pinned with an address that refuses connections.
+ * Tenants: `brand` (the API keys' tenant, first-party regime pipl; two members in 上海, a static
+ * segment of them, a consent of `member-42`) and `acme` (the CLI examples', ccpa, with members
+ * alice@ and bob@example.com in 上海). Consent: the purposes `marketing.sms` (notice `sms-terms`,
+ * versions 1 and 2, zh-CN), `ads.personalised` and `ads.upload` (notice `ads`, for `google`), both
+ * notices dated 2020 as old consents cite them, and `audience.matching` (for `ocean-engine`). Peers:
+ * the partner node, each pinning the other, with a collaboration both approved (`$ID`).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
