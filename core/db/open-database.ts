@@ -11,6 +11,7 @@ import { changeFeedOf, listenOnPostgres } from './change-feed.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { PGliteThread } from './pglite-thread.ts';
+import { markSingleSession } from './single-session.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseTarget =
@@ -47,7 +48,9 @@ export function redactUrl(url: string): string {
 function createKysely(target: DatabaseTarget): Kysely<Database> {
   if (target.kind === 'pglite') {
     // Its own thread: a long statement must not stall the node's HTTP server (pglite-thread.ts).
-    return new Kysely<Database>({ dialect: new PGliteDialect(new PGliteThread({ dir: target.dir, snapshot: target.snapshot })) });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGliteThread({ dir: target.dir, snapshot: target.snapshot })) });
+    markSingleSession(db);
+    return db;
   }
   const pool = new pg.Pool({
     connectionString: target.url,
