@@ -21,7 +21,7 @@ import { withThrowawayDatabase } from './throwaway-database.ts';
 const cities = ['上海', '北京', '广州', '深圳', '杭州', '成都'];
 const levels = ['bronze', 'silver', 'gold'];
 
-async function writeMembers(path: string, rows: number): Promise<void> {
+export async function writeMembers(path: string, rows: number): Promise<void> {
   const out = createWriteStream(path);
   out.write('email,phone,attr.city,attr.level\n');
   for (let i = 0; i < rows; i++) {

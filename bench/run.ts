@@ -12,12 +12,13 @@ import { consentGateBenchmark } from './consent-gate-bench.ts';
 import { consentWriteBenchmark } from './consent-write-bench.ts';
 import { ingestBenchmark } from './ingest-bench.ts';
 import { psiBenchmark } from './psi-bench.ts';
+import { responsivenessBenchmark } from './responsiveness-bench.ts';
 import { segmentBenchmark } from './segment-bench.ts';
 import { startupBenchmark } from './startup-bench.ts';
 import { BenchOptionError, type Benchmark, type BenchOptions } from './benchmark.ts';
 import { environment, formatTable, saveResult } from './report.ts';
 
-const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark];
+const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark, responsivenessBenchmark];
 
 /** How long a finished run may take to exit on its own before open handles are reported. */
 const EXIT_GRACE_MS = 10_000;

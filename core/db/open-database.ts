@@ -5,12 +5,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { changeFeedOf, listenOnPostgres } from './change-feed.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { PGliteThread } from './pglite-thread.ts';
+import { markSingleSession } from './single-session.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseTarget =
@@ -46,12 +47,10 @@ export function redactUrl(url: string): string {
 
 function createKysely(target: DatabaseTarget): Kysely<Database> {
   if (target.kind === 'pglite') {
-    const pglite = new PGlite({
-      ...(target.dir ? { dataDir: target.dir } : {}),
-      parsers: { [INT8]: (value: string) => Number(value) },
-      ...(target.snapshot ? { loadDataDir: target.snapshot } : {}),
-    });
-    return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    // Its own thread: a long statement must not stall the node's HTTP server (pglite-thread.ts).
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGliteThread({ dir: target.dir, snapshot: target.snapshot })) });
+    markSingleSession(db);
+    return db;
   }
   const pool = new pg.Pool({
     connectionString: target.url,

@@ -1,9 +1,9 @@
 /**
- * Kysely dialect for embedded PGlite (Postgres compiled to WASM). PGlite is one session, so the
- * driver hands out that session to one caller at a time: a transaction holds it until it ends.
- * Code inside a transaction must therefore use the transaction handle, never the outer `db`.
+ * Kysely dialect for embedded PGlite (Postgres compiled to WASM), in this thread or behind its own
+ * (pglite-thread.ts). PGlite is one session, so the driver hands out that session to one caller at
+ * a time: a transaction holds it until it ends. Code inside a transaction must therefore use the
+ * transaction handle, never the outer `db`.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -17,8 +17,15 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
+/** What the dialect needs of a PGlite: an in-process PGlite and a PGliteThread both have it. */
+export interface PGliteSession {
+  readonly waitReady: Promise<void>;
+  query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number | undefined }>;
+  close(): Promise<void>;
+}
+
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGliteSession) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pglite.query<R>(query.sql, query.parameters as unknown[]);
@@ -40,7 +47,7 @@ class PGliteDriver implements Driver {
   private tail: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(private readonly pglite: PGliteSession) {
     this.connection = new PGliteConnection(pglite);
   }
 
@@ -84,7 +91,7 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGliteSession) {}
 
   createAdapter() {
     return new PostgresAdapter();

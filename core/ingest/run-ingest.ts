@@ -17,6 +17,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { recordAuditEvent } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
+import { isSingleSession } from '../db/single-session.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { AccordError } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
@@ -29,7 +30,7 @@ import { inlineSealer, workerSealer } from './identifier-sealer.ts';
 import { PreparedChunk } from './prepared-chunk.ts';
 
 export interface IngestOptions {
-  /** Rows per transaction. */
+  /** Rows per transaction; by default DEFAULT_INGEST_CHUNK, or EMBEDDED_INGEST_CHUNK on a single-session database. */
   chunkSize?: number | undefined;
   /** Checked between chunks: an aborted run stops after its last committed chunk, resumable. */
   signal?: AbortSignal | undefined;
@@ -39,6 +40,12 @@ export interface IngestOptions {
 }
 
 export const DEFAULT_INGEST_CHUNK = 20000;
+/**
+ * On embedded PGlite a chunk's transaction holds the node's only session: 250 rows take some tens
+ * of milliseconds there, so a consent check arriving meanwhile waits no longer than that, where a
+ * chunk of 20,000 would keep it waiting seconds (bench/responsiveness-bench.ts).
+ */
+export const EMBEDDED_INGEST_CHUNK = 250;
 const MAX_INGEST_CHUNK = 50_000;
 /** Below this, starting the sealing thread (a few hundred milliseconds) costs more than it saves. */
 export const WORKER_SEALING_BYTES = 2 * 1024 * 1024;
@@ -73,7 +80,7 @@ export async function runIngest(
   rows: () => AsyncIterable<SourceRow>,
   options: IngestOptions = {},
 ): Promise<IngestRun> {
-  const chunkSize = options.chunkSize ?? DEFAULT_INGEST_CHUNK;
+  const chunkSize = options.chunkSize ?? (isSingleSession(db) ? EMBEDDED_INGEST_CHUNK : DEFAULT_INGEST_CHUNK);
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_INGEST_CHUNK) throw new AccordError('ACCORD_ERR_INVALID_INPUT', `chunk size must be 1 to ${MAX_INGEST_CHUNK}`);
   const opened = await withTenant(db, tenantId, (trx) => openRun(trx, settings));
   if (opened.done) return opened.run;

@@ -15,7 +15,7 @@ export const preparePsiServerJob = (node: PsiNode): JobProcessor => async (job) 
   if (!payload.success) throw new UnrecoverableJobError(`${PREPARE_PSI_SERVER_JOB} needs { run }`);
   const runId = payload.data.run;
   try {
-    await job.inTenant((trx) => prepareServerSet(trx, node, runId));
+    await prepareServerSet((work) => job.inTenant(work), node, runId);
   } catch (error) {
     if (job.attempt < 3 && !(error as { code?: string }).code) throw error;
     const code = (error as { code?: string }).code ?? 'ACCORD_ERR_INTERNAL';

@@ -16,7 +16,7 @@ import { recordPeerRelease } from '../guard/record-peer-release.ts';
 import { releaseCounts, type GuardDecision } from '../guard/release-counts.ts';
 import { releaseMembers } from '../guard/release-members.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
-import { candidateCount, collectPsiInput } from './psi-input.ts';
+import { candidateCount, collectPsiInput, type PsiInput, type PsiInputSet } from './psi-input.ts';
 import { learnsMembers, loadPsiCollaboration, partyOf, type PeerNode } from './psi-collaboration.ts';
 import type { PsiNode } from './psi-node.ts';
 import type { ClientFetchStream, ClientSendStream, FinishRunBody, ServerRunView, StartRunBody } from './psi-protocol.ts';
@@ -95,55 +95,91 @@ export async function acceptPsiRun(trx: TenantTransaction, node: PsiNode, peer: 
   return serverRunView(trx, await requireRun(trx, body.runId));
 }
 
-/** The queued half of step 1: the node's consented set, blinded once and sorted, stored as frames. */
-export async function prepareServerSet(trx: TenantTransaction, node: PsiNode, runId: string): Promise<void> {
-  const run = await requireRun(trx, runId);
-  if (run.status !== 'preparing') return;
-  const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
-  const engine = await node.engines.engine(collaboration.suite);
-  const input = await collectPsiInput(trx, node.gate, node.identifierKeys, {
-    segmentId: run.segment_id,
-    idTypes: run.id_types,
-    purpose: collaboration.purpose,
-    recipients: collaboration.recipients,
-    regime: collaboration.regime,
-    collaborationId: collaboration.id,
-    actor: run.started_by,
+/**
+ * The queued half of step 1: the node's consented set, blinded once and sorted, stored as frames.
+ * Balanced and payload runs blind between two transactions (gathering the input, storing the
+ * frames), so the minutes a large set takes to blind hold no transaction: on embedded PGlite an
+ * open transaction holds the node's only session, and every other request would wait for it. A
+ * crash in between leaves the run preparing with nothing stored, and the job's next attempt gathers
+ * again (its own evaluation, on record). Unbalanced runs read and extend the epoch's cache with the
+ * set, so they stay one transaction.
+ */
+export async function prepareServerSet(inTenant: <T>(work: (trx: TenantTransaction) => Promise<T>) => Promise<T>, node: PsiNode, runId: string): Promise<void> {
+  const gathered = await inTenant(async (trx) => {
+    const run = await requireRun(trx, runId);
+    if (run.status !== 'preparing') return undefined;
+    const collaboration = await loadPsiCollaboration(trx, node.identity.nodeId, run.collaboration_id, new Date());
+    const engine = await node.engines.engine(collaboration.suite);
+    const input = await collectPsiInput(trx, node.gate, node.identifierKeys, {
+      segmentId: run.segment_id,
+      idTypes: run.id_types,
+      purpose: collaboration.purpose,
+      recipients: collaboration.recipients,
+      regime: collaboration.regime,
+      collaborationId: collaboration.id,
+      actor: run.started_by,
+    });
+    if (run.mode !== 'unbalanced') return { run, collaboration, engine, input };
+    await prepareWithEpoch(trx, node, run, collaboration, engine, input);
+    return undefined;
   });
-  const epoch = run.mode === 'unbalanced' ? await currentEpoch(trx, node.masterKey, engine, collaboration.id, run.peer_node_id) : undefined;
-  const key = epoch?.key ?? engine.newKey();
-  const context = { collaborationId: collaboration.id, runId: epoch?.id ?? runId };
+  if (!gathered) return;
+  const { run, collaboration, engine, input } = gathered;
+  const key = engine.newKey();
+  const context = { collaborationId: collaboration.id, runId };
+  try {
+    const blinded = new Map<string, { set: PsiInputSet; blinded: Uint8Array }>();
+    for (const idType of run.id_types) {
+      // Where this node counts, one element per person and type bounds what one person moves.
+      const set = countedHere(run) ? firstPerPerson(input.sets.get(idType)!) : input.sets.get(idType)!;
+      blinded.set(idType, { set, blinded: await engine.hashAndBlind(set.digests, psiDomainSeparationTag(collaboration.suite, collaboration.id, idType), key) });
+    }
+    await inTenant(async (trx) => {
+      // The run may have failed or expired while the set was blinded.
+      if ((await requireRun(trx, runId, { forUpdate: true })).status !== 'preparing') return;
+      for (const [idType, { set, blinded: elements }] of blinded) {
+        if (run.mode === 'payload') {
+          const payloads = await tagPayloads(trx, set.personIds, collaboration.outputs.tagEnrichment?.tags ?? []);
+          await storeFrames(trx, runId, idType, 'server-payload', payloadEntries(elements, payloads, context), PAYLOAD_ENTRY_BYTES);
+          continue;
+        }
+        const { sorted, order } = sortElements(elements, ELEMENT_BYTES);
+        await storeFrames(trx, runId, idType, 'server-blinded', sorted, ELEMENT_BYTES);
+        await storeFrames(trx, runId, idType, 'server-persons', packPersons(Float64Array.from(order, (i) => set.personIds[i]!)), 8);
+        if (countedHere(run)) await publishSetSum(trx, node.masterKey, engine, runId, idType, sorted);
+      }
+      await markReady(trx, node, engine, key, runId, input.consented, context.runId, 0);
+    });
+  } finally {
+    key.destroy();
+  }
+}
+
+/** An unbalanced run's set, blinded with the epoch's key (cached per element), in the caller's transaction. */
+async function prepareWithEpoch(trx: TenantTransaction, node: PsiNode, run: PsiRun, collaboration: Awaited<ReturnType<typeof loadPsiCollaboration>>, engine: Awaited<ReturnType<PsiNode['engines']['engine']>>, input: PsiInput): Promise<void> {
+  const epoch = await currentEpoch(trx, node.masterKey, engine, collaboration.id, run.peer_node_id);
+  const context = { collaborationId: collaboration.id, runId: epoch.id };
   const clientSize = Object.values(run.declared.peer ?? {}).reduce((sum, n) => sum + n, 0);
   let reused = 0;
   try {
     for (const idType of run.id_types) {
-      // Where this node counts, one element per person and type bounds what one person moves.
       const set = countedHere(run) ? firstPerPerson(input.sets.get(idType)!) : input.sets.get(idType)!;
-      if (run.mode === 'unbalanced') {
-        const cached = await blindWithEpoch(trx, node.masterKey, engine, epoch!, collaboration.id, idType, set.digests);
-        reused += cached.reused;
-        await storeFrames(trx, runId, idType, 'server-gcs', membershipSet(cached.blinded, context, clientSize), 1);
-        continue;
-      }
-      const blinded = await engine.hashAndBlind(set.digests, psiDomainSeparationTag(collaboration.suite, collaboration.id, idType), key);
-      if (run.mode === 'payload') {
-        const payloads = await tagPayloads(trx, set.personIds, collaboration.outputs.tagEnrichment?.tags ?? []);
-        await storeFrames(trx, runId, idType, 'server-payload', payloadEntries(blinded, payloads, context), PAYLOAD_ENTRY_BYTES);
-        continue;
-      }
-      const { sorted, order } = sortElements(blinded, ELEMENT_BYTES);
-      await storeFrames(trx, runId, idType, 'server-blinded', sorted, ELEMENT_BYTES);
-      await storeFrames(trx, runId, idType, 'server-persons', packPersons(Float64Array.from(order, (i) => set.personIds[i]!)), 8);
-      if (countedHere(run)) await publishSetSum(trx, node.masterKey, engine, runId, idType, sorted);
+      const cached = await blindWithEpoch(trx, node.masterKey, engine, epoch, collaboration.id, idType, set.digests);
+      reused += cached.reused;
+      await storeFrames(trx, run.id, idType, 'server-gcs', membershipSet(cached.blinded, context, clientSize), 1);
     }
-    await trx
-      .updateTable('psi_runs')
-      .set({ status: 'ready', key_sealed: sealRunKey(node.masterKey, engine, key, trx.tenantId, runId), progress: JSON.stringify({ consented: input.consented, tagContext: context.runId, reusedFromEpoch: reused }) })
-      .where('id', '=', runId)
-      .execute();
+    await markReady(trx, node, engine, epoch.key, run.id, input.consented, context.runId, reused);
   } finally {
-    key.destroy();
+    epoch.key.destroy();
   }
+}
+
+async function markReady(trx: TenantTransaction, node: PsiNode, engine: Awaited<ReturnType<PsiNode['engines']['engine']>>, key: Parameters<typeof sealRunKey>[2], runId: string, consented: number, tagContext: string, reused: number): Promise<void> {
+  await trx
+    .updateTable('psi_runs')
+    .set({ status: 'ready', key_sealed: sealRunKey(node.masterKey, engine, key, trx.tenantId, runId), progress: JSON.stringify({ consented, tagContext, reusedFromEpoch: reused }) })
+    .where('id', '=', runId)
+    .execute();
 }
 
 async function openRun(trx: TenantTransaction, runId: string, peer: PeerNode): Promise<PsiRun> {

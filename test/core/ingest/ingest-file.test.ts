@@ -99,6 +99,17 @@ describe.each(storageBackends)('ingest of members, orders and events files on %s
     expect(await count('person_attributes')).toBe(7);
   });
 
+  it('commits in short transactions on the embedded database, where a transaction holds its only session, and in large ones on Postgres', async () => {
+    const rows = Array.from({ length: 600 }, (_, i) => `m${i}@example.com,${i}`);
+    const path = await file(['email,attr.n', ...rows].join('\n'));
+    const committed: number[] = [];
+    const run = await ingest('members', path, { onChunk: (progress) => committed.push(progress.lastCommittedRow) });
+    expect(run).toMatchObject({ status: 'completed', rowsRead: 600, applied: 600, personsCreated: 600, lastCommittedRow: 601 });
+    // Rows are counted from the header (row 1).
+    expect(committed).toEqual(backend === 'pglite' ? [251, 501, 601] : [601]);
+    expect(await count('persons')).toBe(600);
+  });
+
   it('reports ragged rows, broken quoting and undecodable bytes, and reads GBK files', async () => {
     const lines = ['email,attr.city', 'a@example.com,上海', 'b@example.com,x,extra', 'c@example.com,"open', ''];
     const gbk = encodeGb18030(lines.slice(0, 2).join('\n'));
