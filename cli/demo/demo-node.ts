@@ -1,43 +1,127 @@
-/** One node of the demo: its own embedded database, an admin key, and a small HTTP client for its API. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/**
+ * One node of the demo, run as two parties would run theirs: its own `accord start` process with
+ * its own data folder (embedded database, in-process jobs, whatever the shell says), an admin key
+ * made with `accord keys create` before it starts, and a small HTTP client for its API. The demo
+ * knows a node only through that API.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../core/config/config.ts';
+import { fileURLToPath } from 'node:url';
 import { networkFailureReason } from '../../core/peers/network-failure-reason.ts';
 import { PeerError } from '../../core/peers/peer-errors.ts';
-import { createApiKey } from '../../core/tenancy/api-keys.ts';
-import { ensureTenant } from '../../core/tenancy/tenants.ts';
-import { DEFAULT_TENANT, startNode, type RunningNode } from '../../api/start-node.ts';
+
+const bin = fileURLToPath(new URL('../../bin/accord.js', import.meta.url));
+const READY_WITHIN_MS = 120_000;
+const STOP_WITHIN_MS = 30_000;
 
 export interface DemoNode {
   readonly name: string;
-  readonly node: RunningNode;
   readonly url: string;
+  readonly nodeId: string;
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** POSTs a file body of the given content type. */
   upload<T>(path: string, contentType: string, body: string): Promise<T>;
-  close(): Promise<void>;
+  /** Stops the node's process and removes its data; says what the process used. */
+  close(): Promise<NodeUsage | undefined>;
+}
+
+export interface NodeUsage {
+  /** Peak resident memory of the node's process (Linux /proc; undefined elsewhere). */
+  peakRssBytes: number | undefined;
+}
+
+/** A free loopback port, taken from the system and released for the node to listen on. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Runs `accord <args>` for the node and resolves with its stdout; a failure names the node and the command. */
+async function accord(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${name}: accord ${args.join(' ')} exited with ${code}: ${stderr.trim()}`);
+  return stdout;
+}
+
+async function peakRss(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
 }
 
 export async function startDemoNode(partyName: string): Promise<DemoNode> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-demo-'));
-  // Each demo node is self-contained: embedded database and in-process jobs, whatever the shell says.
+  const port = await freePort();
+  // Only what the node needs: the shell's DATABASE_URL or REDIS_URL must not reach a demo node.
   // The demo plays a bulk pipeline through the point API, so it lifts the per-key rate limit.
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, partyName, logLevel: 'warn', rateLimitPerMinute: 1_000_000 });
-  const node = await startNode(config);
-  const tenant = await ensureTenant(node.database.db, DEFAULT_TENANT, partyName);
-  const { token } = await createApiKey(node.database.db, { tenantId: tenant.id, name: 'demo', scopes: ['admin'] });
-  const url = node.url!;
-  return {
-    name: partyName,
-    node,
-    url,
-    ...demoApi(partyName, url, token),
-    async close() {
-      await node.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    ACCORD_DATA_DIR: dataDir,
+    ACCORD_PARTY_NAME: partyName,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ACCORD_RATE_LIMIT_PER_MINUTE: '1000000',
   };
+  const removeData = () => rm(dataDir, { recursive: true, force: true });
+  let token: string;
+  try {
+    token = (await accord(partyName, ['keys', 'create', '--scopes', 'admin', '--name', 'demo'], env)).trim();
+  } catch (error) {
+    await removeData();
+    throw error;
+  }
+
+  const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  let running = true;
+  void exited.then(() => (running = false));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<NodeUsage | undefined> => {
+    const usage = { peakRssBytes: await peakRss(child.pid) };
+    if (running) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WITHIN_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    await removeData();
+    return usage;
+  };
+  try {
+    const deadline = Date.now() + READY_WITHIN_MS;
+    for (;;) {
+      if (!running) {
+        const [code, signal] = await exited;
+        throw new Error(`${partyName}: accord start exited with ${code ?? signal} before it answered /health`);
+      }
+      const healthy = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+      if (healthy) break;
+      if (Date.now() > deadline) throw new Error(`${partyName}: accord start did not answer ${url}/health within ${READY_WITHIN_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const api = demoApi(partyName, url, token);
+    const { nodeId } = await api.call<{ nodeId: string }>('GET', '/.well-known/accord-node');
+    return { name: partyName, url, nodeId, ...api, close: stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /**
