@@ -44,7 +44,8 @@ export async function demoCommand(args: string[]): Promise<void> {
       const usages: Array<[DemoNode, NodeUsage | undefined]> = [];
       for (const node of [...started].reverse()) usages.push([node, await node.close().catch(() => undefined)]);
       for (const [node, usage] of usages.reverse()) {
-        if (usage?.peakRssBytes !== undefined) console.log(`${node.name}: peak RSS ${mib(usage.peakRssBytes)}`);
+        const rss = usage?.peakRssBytes === undefined ? '' : `peak RSS ${mib(usage.peakRssBytes)}, `;
+        console.log(`${node.name}: ${rss}slowest answer to a poll ${(node.slowestPollMs() / 1000).toFixed(1)} s`);
       }
       console.log(`demo process: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
       console.log(`stopped ${started.length} node(s)`);

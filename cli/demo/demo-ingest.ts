@@ -27,7 +27,7 @@ export async function demoIngest(node: DemoNode, kind: 'members' | 'orders' | 'e
   let drawn = false;
   while (run.status === 'queued' || run.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    run = await node.call<IngestRunView>('GET', `/v1/ingest/runs/${run.id}`);
+    run = await node.poll<IngestRunView>(`/v1/ingest/runs/${run.id}`);
     const line = `  ${node.name}: ingesting ${kind}, ${run.status}: ${run.rowsRead.toLocaleString('en')} rows committed`;
     if (live) {
       process.stdout.write(`\r${line}\u001b[K`);

@@ -23,6 +23,14 @@ export interface DemoNode {
   readonly url: string;
   readonly nodeId: string;
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /**
+   * A GET that polls a run: asked again (for up to a minute) when the connection drops before the
+   * answer, since asking twice changes nothing. A node busy with bulk work can close an idle
+   * keep-alive connection just as the next poll reuses it.
+   */
+  poll<T>(path: string): Promise<T>;
+  /** The longest a poll waited for its answer, retries included: how long the node kept clients waiting. */
+  slowestPollMs(): number;
   /** POSTs a file body of the given content type. */
   upload<T>(path: string, contentType: string, body: string): Promise<T>;
   /** Stops the node's process and removes its data; says what the process used. */
@@ -128,7 +136,10 @@ export async function startDemoNode(partyName: string): Promise<DemoNode> {
  * The demo's calls to a node's API with its admin key. A node that does not answer or refuses is
  * one coded error naming the node, the request and why, as for any other node the CLI calls.
  */
-export function demoApi(name: string, url: string, token: string): Pick<DemoNode, 'call' | 'upload'> {
+const POLL_RETRY_MS = 1_000;
+const POLL_RETRIES = 60;
+
+export function demoApi(name: string, url: string, token: string): Pick<DemoNode, 'call' | 'poll' | 'slowestPollMs' | 'upload'> {
   const send = async <T>(method: string, path: string, body: string | undefined, contentType: string): Promise<T> => {
     const target = new URL(url + path);
     let response: Response;
@@ -146,8 +157,24 @@ export function demoApi(name: string, url: string, token: string): Pick<DemoNode
     if (!response.ok) throw new PeerError('ACCORD_ERR_PEER_REFUSED', `${name}: ${method} ${path} answered ${response.status}: ${text}`, { peerStatus: response.status });
     return JSON.parse(text) as T;
   };
+  let slowestPoll = 0;
+  const poll = async <T>(path: string): Promise<T> => {
+    const started = performance.now();
+    for (let retry = 1; ; retry++) {
+      try {
+        const answer = await send<T>('GET', path, undefined, 'application/json');
+        slowestPoll = Math.max(slowestPoll, performance.now() - started);
+        return answer;
+      } catch (error) {
+        if (!(error instanceof PeerError && error.code === 'ACCORD_ERR_PEER_UNREACHABLE') || retry > POLL_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, POLL_RETRY_MS));
+      }
+    }
+  };
   return {
     call: <T>(method: string, path: string, body?: unknown) => send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json'),
+    poll,
+    slowestPollMs: () => slowestPoll,
     upload: <T>(path: string, contentType: string, body: string) => send<T>('POST', path, body, contentType),
   };
 }

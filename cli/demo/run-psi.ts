@@ -95,7 +95,7 @@ async function runPsi(brand: DemoNode, collaborationId: string, mode: 'balanced'
   let run = await brand.call<Run>('POST', '/v1/psi/runs', { collaborationId, mode });
   while (run.status !== 'finished' && run.status !== 'failed') {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    run = await brand.call<Run>('GET', `/v1/psi/runs/${run.id}`);
+    run = await brand.poll<Run>(`/v1/psi/runs/${run.id}`);
   }
   if (run.status === 'failed') throw new Error(`PSI run ${run.id} failed: ${run.error}`);
   return { run, seconds: (performance.now() - started) / 1000 };
