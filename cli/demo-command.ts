@@ -66,7 +66,9 @@ export async function demoCommand(args: string[]): Promise<void> {
     console.log(`started ${partner.name} at ${partner.url} (node ${partner.nodeId})`);
     for (const [index, step] of steps.entries()) {
       console.log(`step ${index + 1}: ${step.title}`);
+      const started = performance.now();
       await step.run(brand, partner, say, { members, partnerUsers });
+      say(`(step ${index + 1} took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
   } finally {
     await stopAll();
