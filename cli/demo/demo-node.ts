@@ -4,7 +4,7 @@
  * made with `accord keys create` before it starts, and a small HTTP client for its API. The demo
  * knows a node only through that API.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,6 +17,22 @@ import { PeerError } from '../../core/peers/peer-errors.ts';
 const bin = fileURLToPath(new URL('../../bin/accord.js', import.meta.url));
 const READY_WITHIN_MS = 120_000;
 const STOP_WITHIN_MS = 30_000;
+
+/**
+ * Every child this process started and that still runs. However the demo process ends (an error,
+ * a signal, process.exit), none outlives it: a node still starting, or one that did not stop in
+ * time, is killed on exit.
+ */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 export interface DemoNode {
   readonly name: string;
@@ -54,7 +70,7 @@ async function freePort(): Promise<number> {
 
 /** Runs `accord <args>` for the node and resolves with its stdout; a failure names the node and the command. */
 async function accord(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -95,7 +111,7 @@ export async function startDemoNode(partyName: string): Promise<DemoNode> {
     throw error;
   }
 
-  const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = track(spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] }));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   let running = true;
   void exited.then(() => (running = false));
