@@ -7,7 +7,11 @@ import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
 import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
 import { DELIVER_COLLABORATION_MESSAGES_JOB, deliverCollaborationMessagesJob } from '../core/collaborations/deliver-collaboration-messages.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
+import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';
+import { INGEST_FILE_JOB, ingestFileJob } from '../core/ingest/ingest-file-job.ts';
 import type { JobProcessors } from '../core/jobs/job-runner.ts';
 import { preparePsiServerJob } from '../core/psi/prepare-psi-server-job.ts';
 import type { PsiEngines } from '../core/psi/psi-engines.ts';
@@ -30,11 +34,15 @@ export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
   [COMPUTE_RULE_TAG_JOB]: computeRuleTagJob(gate),
 });
 
-/** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
-export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
+/**
+ * All of them, with those that act as the node (sign with its key) or seal with its master key,
+ * once its identity is loaded. Ingest runs a chunk per transaction, so it takes the database itself.
+ */
+export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
   const psi = psiNodeOf(identity, masterKey, psiEngines, gate);
   return {
   ...jobProcessors(gate),
+  [INGEST_FILE_JOB]: ingestFileJob(db, new IdentifierKeys(masterKey)),
   [RUN_PSI_JOB]: runPsiJob(psi),
   [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),
   [EXPIRE_PSI_RUN_JOB]: expirePsiRunJob,

@@ -68,7 +68,7 @@ export async function startNode(
     cleanups.push(() => psiEngines.close());
     // One gate for the node's API and jobs: each consent projection is loaded, and held, once.
     const gate = new ConsentGate();
-    const runs = processors ?? nodeJobProcessors(identity, masterKey, psiEngines, gate);
+    const runs = processors ?? nodeJobProcessors(db, identity, masterKey, psiEngines, gate);
     const jobs = config.redisUrl
       ? createBullmqRunner(db, runs, {
           redisUrl: config.redisUrl,

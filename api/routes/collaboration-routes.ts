@@ -18,6 +18,8 @@ import { importCollaboration } from '../../core/collaborations/import-collaborat
 import { revokeCollaboration } from '../../core/collaborations/revoke-collaboration.ts';
 import { syncCollaboration } from '../../core/collaborations/sync-collaboration.ts';
 import type { Database } from '../../core/db/schema.ts';
+import { guardTally, type GuardTally } from '../../core/guard/guard-ledger.ts';
+import { MICROS_PER_EPSILON } from '../../core/guard/guard-policy.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { actorOf, inCallerTenant } from '../plugins/auth.ts';
 
@@ -34,10 +36,15 @@ const collaborationView = z.object({
   approvals: z.array(z.object({ nodeId: z.string(), constraints: z.unknown(), approvedBy: z.string(), recordedAt: z.string() })),
   revocations: z.array(z.object({ nodeId: z.string(), reason: z.string(), revokedAt: z.string(), revokedBy: z.string() })),
   deliveries: z.array(delivery),
+  guard: z
+    .object({ runs: z.number(), runsLastDay: z.number(), epsilonSpent: z.number() })
+    .describe("This node's output-guard ledger for the collaboration: runs admitted (ever, last 24 hours) and the privacy budget (ε) its released counts spent"),
   createdAt: z.string(),
 });
 
-const toView = (c: Collaboration, deliveries: DeliveryOutcome[]): z.output<typeof collaborationView> => ({
+const NO_RUNS: GuardTally = { runs: 0, runsLastDay: 0, secondsUntilSlot: null, epsilonMicrosSpent: 0 };
+
+const toView = (c: Collaboration, deliveries: DeliveryOutcome[], tally: GuardTally): z.output<typeof collaborationView> => ({
   id: c.id,
   name: c.terms.name,
   status: c.status,
@@ -48,6 +55,7 @@ const toView = (c: Collaboration, deliveries: DeliveryOutcome[]): z.output<typeo
   approvals: c.approvals.map((a) => ({ nodeId: a.nodeId, constraints: a.constraints, approvedBy: a.approvedBy, recordedAt: a.recordedAt.toISOString() })),
   revocations: c.revocations.map((r) => ({ nodeId: r.nodeId, reason: r.reason, revokedAt: r.revokedAt.toISOString(), revokedBy: r.revokedBy })),
   deliveries,
+  guard: { runs: tally.runs, runsLastDay: tally.runsLastDay, epsilonSpent: tally.epsilonMicrosSpent / MICROS_PER_EPSILON },
   createdAt: c.createdAt.toISOString(),
 });
 
@@ -65,7 +73,7 @@ export const collaborationRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; 
     inTenant(async (trx) => {
       const c = await loadCollaboration(trx, id);
       if (!c) throw new CollaborationError('ACCORD_ERR_COLLABORATION_UNKNOWN', `collaboration ${id} not found`);
-      return toView(c, await listDeliveries(trx, id));
+      return toView(c, await listDeliveries(trx, id), await guardTally(trx, id));
     });
 
   app.post(
@@ -76,7 +84,7 @@ export const collaborationRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; 
     },
     async (request, reply) => {
       const created = await inCallerTenant(db, request, (trx) => createCollaboration(trx, identity, request.body, actorOf(request)));
-      return reply.code(201).send(toView(created, []));
+      return reply.code(201).send(toView(created, [], NO_RUNS));
     },
   );
 
@@ -93,7 +101,7 @@ export const collaborationRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; 
     },
     async (request, reply) => {
       const imported = await importCollaboration(tenantOf(request), identity, request.body, actorOf(request));
-      return reply.code(201).send(toView(imported, []));
+      return reply.code(201).send(toView(imported, [], NO_RUNS));
     },
   );
 
@@ -103,7 +111,7 @@ export const collaborationRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; 
     async (request) =>
       inCallerTenant(db, request, async (trx) => {
         const all = await listCollaborations(trx);
-        return { items: await Promise.all(all.map(async (c) => toView(c, await listDeliveries(trx, c.id)))) };
+        return { items: await Promise.all(all.map(async (c) => toView(c, await listDeliveries(trx, c.id), await guardTally(trx, c.id)))) };
       }),
   );
 

@@ -1,7 +1,8 @@
 /**
  * First-party data ingest (core/ingest/): members, orders and events as CSV or NDJSON files of any
- * size (streamed to a temporary file, then through the pipeline a chunk per transaction) or as a
- * JSON batch of up to 10,000 records; run status with progress, and the per-row error report.
+ * size (streamed to a temporary file, stored, and answered at once with the run to poll; a job
+ * then reads it through the pipeline a chunk per transaction) or as a JSON batch of up to 10,000
+ * records (ingested within the request); run status with progress, and the per-row error report.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
@@ -13,7 +14,8 @@ import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
 import { ingestBatch, MAX_BATCH_RECORDS } from '../../core/ingest/ingest-batch.ts';
 import { ingestKinds } from '../../core/ingest/ingest-columns.ts';
-import { ingestFile } from '../../core/ingest/ingest-file.ts';
+import { acceptIngestFile } from '../../core/ingest/ingest-file-job.ts';
+import { scanTextFile } from '../../core/files/text-file.ts';
 import { findRun, runIssuesPage, type IngestRun, type StoredIngestIssue } from '../../core/ingest/ingest-runs.ts';
 import { acceptFileUploads, encodingLabel, formatOfType, sendDownload, uploadedFile } from '../file-uploads.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
@@ -35,7 +37,7 @@ const issue = z.object({
 const run = z.object({
   id: z.uuid(),
   kind: z.enum(ingestKinds),
-  status: z.enum(['running', 'completed', 'failed']),
+  status: z.enum(['queued', 'running', 'completed', 'failed']).describe('queued: the file is stored and waits for a worker; running: rows are being ingested; completed and failed are final'),
   format: z.enum(['csv', 'ndjson', 'json']),
   encoding: z.enum(['utf-8', 'gb18030']),
   mode: z.enum(['strict', 'lenient']),
@@ -46,7 +48,7 @@ const run = z.object({
   personsCreated: z.number(),
   personsMerged: z.number(),
   lastCommittedRow: z.number(),
-  error: issue.nullable(),
+  error: issue.nullable().describe('Why a failed run stopped: the row and the reason'),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });
@@ -68,19 +70,34 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identit
       config: { scope: 'data:write' },
       schema: {
         tags: ['ingest'],
-        summary: 'Ingest a members, orders or events file (text/csv or application/x-ndjson); the same file again resumes or changes nothing',
+        summary: 'Ingest a members, orders or events file (text/csv or application/x-ndjson): stored and answered at once with the run to poll (Location); the same file again resumes or changes nothing',
+        description:
+          '202: the file is stored and its run queued; poll GET /v1/ingest/runs/{id} (the Location header) until its status is completed or failed. A failed run names the row and the reason in `error`; the rows before it are ingested, none after. 200: this content was ingested before; the completed run is returned and nothing changes. A run already queued or running for the same content is returned with 202 and not queued twice.',
         consumes: Object.keys(formatOfType),
         // Documentation only: the parsers hand the handler a spooled file.
         body: z.any().describe('CSV with a header row naming the columns, or NDJSON with one record object per line'),
         params: kindParams,
         querystring: z.object({ mode, encoding: encodingLabel.optional() }),
-        response: { 201: run },
+        response: { 200: run, 202: run },
       },
     },
     async (request, reply) => {
       const { upload, format, encoding } = uploadedFile(request, request.query.encoding);
-      const result = await ingestFile(db, keys, principalOf(request).tenantId, request.params.kind, upload.path, { format, encoding, mode: request.query.mode, actor: actorOf(request) });
-      return reply.code(201).send(toRunJson(result));
+      const scanned = await scanTextFile(upload.path);
+      const settings = {
+        kind: request.params.kind,
+        contentHash: scanned.sha256,
+        format,
+        encoding: encoding ?? scanned.detectedEncoding,
+        mode: request.query.mode,
+        bytes: scanned.bytes,
+        actor: actorOf(request),
+      };
+      const accepted = await acceptIngestFile(db, principalOf(request).tenantId, settings, upload.path);
+      return reply
+        .code(accepted.status === 'completed' ? 200 : 202)
+        .header('location', `/v1/ingest/runs/${accepted.id}`)
+        .send(toRunJson(accepted));
     },
   );
 

@@ -7,6 +7,7 @@
  * channel with a new phone, so one-ID merges them; then about 150,000 orders over the last two years.
  */
 import { PROFILING_PURPOSE } from '../../core/consent/profiling-purpose.ts';
+import { demoIngest } from './demo-ingest.ts';
 import type { DemoNode } from './demo-node.ts';
 
 const CITIES = ['上海', '北京', '杭州', '深圳', '成都', '广州'];
@@ -23,7 +24,8 @@ function seeded(seed: number): () => number {
   };
 }
 
-const email = (i: number) => `member${i}@example.cn`;
+/** Member i's email: the PSI step records the members' consent to matching by it. */
+export const memberEmail = (i: number) => `member${i}@example.cn`;
 /** Member i's mobile: the PSI step puts some of them in the partner's user base. */
 export const memberPhone = (i: number) => `1380${String(1_000_000 + i).slice(-7)}`;
 
@@ -40,9 +42,9 @@ function membersCsv(random: () => number, members: number): string {
     const birthday = new Date(Date.UTC(1970 + Math.floor(random() * 35), Math.floor(random() * 12), 1 + Math.floor(random() * 28))).toISOString().slice(0, 10);
     const openid = random() < 0.3 ? `oDemo${i.toString(36)}` : '';
     const consent = consents(i) ? `${PROFILING_PURPOSE},member-privacy,1,zh-CN,${registeredAt},${openid ? 'wechat-mini-program' : 'store'},signup-v3` : ',,,,,,';
-    lines.push(`${email(i)},${memberPhone(i)},${openid},${city},${random() < 0.55 ? 'f' : 'm'},${birthday},${consent}`);
+    lines.push(`${memberEmail(i)},${memberPhone(i)},${openid},${city},${random() < 0.55 ? 'f' : 'm'},${birthday},${consent}`);
     // The same member again through another channel, with a second phone: one person after one-ID.
-    if (i % 33 === 5) lines.push(`${email(i)},${memberPhone(members + i)},,${city},,,,,,,,,`);
+    if (i % 33 === 5) lines.push(`${memberEmail(i)},${memberPhone(members + i)},,${city},,,,,,,,,`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -59,21 +61,19 @@ function ordersCsv(random: () => number, members: number): string {
       const amount = (49 + Math.floor(random() * 950)).toFixed(2);
       const items = JSON.stringify([{ sku: `${category.toUpperCase()}-${Math.floor(random() * 40)}`, category, quantity: 1, amount }]).replaceAll('"', '""');
       const placedAt = new Date(now - Math.floor(random() * 730) * DAY_MS - Math.floor(random() * DAY_MS)).toISOString();
-      lines.push(`D${++n},${email(i)},${placedAt},${amount},CNY,${CHANNELS[Math.floor(random() * CHANNELS.length)]},${random() < 0.04 ? 'refunded' : 'paid'},"${items}"`);
+      lines.push(`D${++n},${memberEmail(i)},${placedAt},${amount},CNY,${CHANNELS[Math.floor(random() * CHANNELS.length)]},${random() < 0.04 ? 'refunded' : 'paid'},"${items}"`);
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
-type Run = { rowsRead: number; applied: number; rejected: number; personsCreated: number; personsMerged: number; status: string };
-
 export async function ingestMembers(brand: DemoNode, say: (line: string) => void, count: number): Promise<void> {
   const random = seeded(20261123);
-  const members = await brand.upload<Run>('/v1/ingest/members/files', 'text/csv; charset=utf-8', membersCsv(random, count));
+  const members = await demoIngest(brand, 'members', membersCsv(random, count));
   say(`members file: ${members.rowsRead.toLocaleString('en')} rows → ${members.personsCreated.toLocaleString('en')} persons after one-ID (${members.applied.toLocaleString('en')} applied, ${members.status})`);
   // Every member has a city: the estimate counts the members the gate allows for member analytics.
   const profiled = await brand.call<{ members: number }>('POST', '/v1/segments/estimate', { rule: { attribute: 'city', op: 'exists' } });
   say(`  registration consents came with the rows: ${profiled.members.toLocaleString('en')} of ${members.personsCreated.toLocaleString('en')} members may be profiled (${PROFILING_PURPOSE}, PIPL)`);
-  const orders = await brand.upload<Run>('/v1/ingest/orders/files', 'text/csv; charset=utf-8', ordersCsv(random, count));
+  const orders = await demoIngest(brand, 'orders', ordersCsv(random, count));
   say(`orders file: ${orders.rowsRead.toLocaleString('en')} orders attached to their members (${orders.rejected} refused, ${orders.status})`);
 }

@@ -8,41 +8,34 @@
  * prints the guarded reports, the guarantees they ran under (noise, ε spent, budget left) and the
  * time each took.
  */
-import { withTenant } from '../../core/db/tenant-scope.ts';
-import { guardTally } from '../../core/guard/guard-ledger.ts';
-import { MICROS_PER_EPSILON } from '../../core/guard/guard-policy.ts';
-import { DEFAULT_TENANT } from '../../api/start-node.ts';
-import { findTenant } from '../../core/tenancy/tenants.ts';
+import { demoIngest } from './demo-ingest.ts';
 import type { DemoNode } from './demo-node.ts';
-import { memberPhone } from './ingest-members.ts';
+import { memberEmail, memberPhone } from './ingest-members.ts';
 
 const PURPOSE = 'audience.matching';
 const OVERLAP_SHARE = 0.3;
 const BRAND_CONSENT_SHARE = 0.85;
 
-type Collaboration = { id: string; status: string; effectiveTerms: { noise: { epsilonPerRun: number; totalEpsilon: number } | null } };
+type Collaboration = { id: string; status: string; effectiveTerms: { noise: { epsilonPerRun: number; totalEpsilon: number } | null }; guard: { epsilonSpent: number } };
 type Run = { id: string; status: string; mode: string; error: string | null; result: { decision: Record<string, unknown>; membersStored: number; input: Record<string, number>; timingsMs: Record<string, number>; bytes: { sent: number; received: number } } | null };
 
 const partnerPhone = (i: number) => `1390${String(1_000_000 + i).slice(-7)}`;
 
-async function inDemoTenant<T>(node: DemoNode, work: Parameters<typeof withTenant<T>>[2]): Promise<T> {
-  const tenant = await findTenant(node.node.database.db, DEFAULT_TENANT);
-  return withTenant(node.node.database.db, tenant!.id, work);
-}
-
-async function personSubjects(node: DemoNode): Promise<string[]> {
-  return inDemoTenant(node, async (trx) => (await trx.selectFrom('persons').select('id').where('merged_into', 'is', null).orderBy('id').execute()).map((row) => `person:${row.id}`));
-}
-
 /** What a collaboration's counts were released under, from the brand's own guard ledger (which mirrors the partner's). */
 async function guarantees(brand: DemoNode, collaborationId: string, drawnBy: string): Promise<string> {
-  const { noise } = (await brand.call<Collaboration>('GET', `/v1/collaborations/${collaborationId}`)).effectiveTerms;
+  const collaboration = await brand.call<Collaboration>('GET', `/v1/collaborations/${collaborationId}`);
+  const { noise } = collaboration.effectiveTerms;
   if (!noise) return 'exact counts (every party opted in)';
-  const spent = (await inDemoTenant(brand, (trx) => guardTally(trx, collaborationId))).epsilonMicrosSpent / MICROS_PER_EPSILON;
+  const spent = collaboration.guard.epsilonSpent;
   return `discrete Laplace noise drawn by ${drawnBy}, ε ${noise.epsilonPerRun} per run; privacy budget ε ${spent} of ${noise.totalEpsilon} spent, ${noise.totalEpsilon - spent} left`;
 }
 
-async function brandConsents(brand: DemoNode, recipient: string, say: (line: string) => void): Promise<void> {
+/**
+ * The brand's member center asked its members for separate consent to matching with this partner;
+ * the brand brings what they answered as a member file with consent columns, so each consent is
+ * recorded under the person the row's email resolves to (one-ID), in the row's transaction.
+ */
+async function brandConsents(brand: DemoNode, members: number, recipient: string, say: (line: string) => void): Promise<void> {
   await brand.call('POST', '/v1/consent/purposes', { key: PURPOSE, name: `Audience matching with ${recipient}`, mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, requiresNamedRecipient: true });
   const notice = await brand.call<{ id: string }>('POST', '/v1/consent/notices', {
     noticeKey: 'audience-matching',
@@ -52,14 +45,13 @@ async function brandConsents(brand: DemoNode, recipient: string, say: (line: str
     recipients: [recipient],
     dataCategories: ['phone', 'email'],
   });
-  const subjects = await personSubjects(brand);
-  const granting = subjects.filter((_, i) => (i * 7919) % 100 < BRAND_CONSENT_SHARE * 100);
   const collectedAt = new Date().toISOString();
-  for (let i = 0; i < granting.length; i += 1_000) {
-    const events = granting.slice(i, i + 1_000).map((subject) => ({ clientEventId: `${subject}/matching`, subject, purpose: PURPOSE, recipient, regime: 'pipl', kind: 'given', noticeId: notice.id, channel: 'app', source: 'member-center', collectedAt }));
-    await brand.call('POST', '/v1/consent/events/batch', { events });
+  const lines = ['email,consent.purpose,consent.recipient,consent.regime,consent.kind,consent.noticeId,consent.channel,consent.source,consent.collectedAt'];
+  for (let i = 0; i < members; i++) {
+    if ((i * 7919) % 100 < BRAND_CONSENT_SHARE * 100) lines.push(`${memberEmail(i)},${PURPOSE},${recipient},pipl,given,${notice.id},app,member-center,${collectedAt}`);
   }
-  say(`brand: ${granting.length.toLocaleString('en')} of ${subjects.length.toLocaleString('en')} members gave separate consent to matching with ${recipient}`);
+  const run = await demoIngest(brand, 'members', `${lines.join('\n')}\n`);
+  say(`brand: ${run.applied.toLocaleString('en')} of ${members.toLocaleString('en')} members gave separate consent to matching with ${recipient}`);
 }
 
 async function partnerUsers(partner: DemoNode, brandMembers: number, users: number, recipient: string, say: (line: string) => void): Promise<void> {
@@ -71,16 +63,15 @@ async function partnerUsers(partner: DemoNode, brandMembers: number, users: numb
   for (let i = 0; i < overlap; i++) lines.push(memberPhone(Math.floor(i / OVERLAP_SHARE)));
   for (let i = overlap; i < users; i++) lines.push(partnerPhone(i));
   const started = performance.now();
-  const run = await partner.upload<{ personsCreated: number; status: string }>('/v1/ingest/members/files', 'text/csv; charset=utf-8', `${lines.join('\n')}\n`);
+  const run = await demoIngest(partner, 'members', `${lines.join('\n')}\n`);
   say(`partner: ${run.personsCreated.toLocaleString('en')} platform users ingested in ${((performance.now() - started) / 1000).toFixed(1)} s (${overlap.toLocaleString('en')} of them are brand members)`);
 }
 
 async function collaborate(brand: DemoNode, partner: DemoNode, name: string, matchedToBrand: boolean): Promise<string> {
-  const card = (node: DemoNode) => node.call<{ nodeId: string }>('GET', '/.well-known/accord-node');
-  const brandNode = (await card(brand)).nodeId;
+  const brandNode = brand.nodeId;
   const created = await brand.call<Collaboration>('POST', '/v1/collaborations', {
     name,
-    parties: [{ nodeId: brandNode, role: 'brand' }, { nodeId: (await card(partner)).nodeId, role: 'partner' }],
+    parties: [{ nodeId: brandNode, role: 'brand' }, { nodeId: partner.nodeId, role: 'partner' }],
     purpose: PURPOSE,
     recipients: [partner.name],
     outputs: { matchedToBrand, matchedToPartner: false },
@@ -104,7 +95,7 @@ async function runPsi(brand: DemoNode, collaborationId: string, mode: 'balanced'
   let run = await brand.call<Run>('POST', '/v1/psi/runs', { collaborationId, mode });
   while (run.status !== 'finished' && run.status !== 'failed') {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    run = await brand.call<Run>('GET', `/v1/psi/runs/${run.id}`);
+    run = await brand.poll<Run>(`/v1/psi/runs/${run.id}`);
   }
   if (run.status === 'failed') throw new Error(`PSI run ${run.id} failed: ${run.error}`);
   return { run, seconds: (performance.now() - started) / 1000 };
@@ -113,7 +104,7 @@ async function runPsi(brand: DemoNode, collaborationId: string, mode: 'balanced'
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line: string) => void, options: { members: number; partnerUsers: number }): Promise<void> {
-  await brandConsents(brand, partner.name, say);
+  await brandConsents(brand, options.members, partner.name, say);
   await partnerUsers(partner, options.members, options.partnerUsers, partner.name, say);
 
   const sizing = await collaborate(brand, partner, 'Audience sizing (count only)', false);

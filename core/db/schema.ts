@@ -483,7 +483,7 @@ export interface IngestRunTable {
   format: 'csv' | 'ndjson' | 'json';
   encoding: 'utf-8' | 'gb18030';
   mode: 'strict' | 'lenient';
-  status: 'running' | 'completed' | 'failed';
+  status: 'queued' | 'running' | 'completed' | 'failed';
   bytes: ColumnType<number, number | undefined, number>;
   rows_read: Generated<number>;
   applied: Generated<number>;
@@ -496,6 +496,17 @@ export interface IngestRunTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   finished_at: Date | null;
+  /** 0020: the stored file (ingest_upload_parts) the run's job reads; null for batches and CLI runs. */
+  upload_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** 0020: an uploaded ingest file, kept in parts until its run ends. */
+export interface IngestUploadPartTable {
+  tenant_id: string;
+  upload_id: string;
+  part: number;
+  body: Uint8Array;
+  created_at: CreatedAt;
 }
 
 export interface IngestRunIssueTable {
@@ -767,6 +778,7 @@ export interface Database {
   // 0011 ingest run tables:
   ingest_runs: IngestRunTable;
   ingest_run_issues: IngestRunIssueTable;
+  ingest_upload_parts: IngestUploadPartTable;
   // 0012 segment tables:
   segments: SegmentTable;
   segment_members: SegmentMemberTable;

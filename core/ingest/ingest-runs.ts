@@ -29,7 +29,8 @@ export interface IngestCounts {
 export interface IngestRun extends IngestCounts {
   id: string;
   kind: IngestKind;
-  status: 'running' | 'completed' | 'failed';
+  /** `queued`: an uploaded file waits for a worker (migration 0020). */
+  status: 'queued' | 'running' | 'completed' | 'failed';
   format: IngestFormat;
   encoding: TextEncoding;
   mode: IngestMode;
@@ -50,7 +51,7 @@ export interface RunSettings {
   actor: string;
 }
 
-const toRun = (row: Selectable<IngestRunTable>): IngestRun => ({
+export const toRun = (row: Selectable<IngestRunTable>): IngestRun => ({
   id: row.id,
   kind: row.kind,
   status: row.status,
@@ -113,6 +114,57 @@ export async function openRun(trx: TenantTransaction, settings: RunSettings): Pr
     .executeTakeFirst();
   if (!created) throw new AccordError('ACCORD_ERR_CONFLICT', 'this file is being ingested by another request right now; send it again later to resume it');
   return { run: toRun(created), done: false };
+}
+
+/**
+ * The run an upload of this content already has, if it needs nothing more: completed, or queued or
+ * running with its job still open. With `lock`, the run's row stays locked to the transaction.
+ */
+export async function standingRun(trx: TenantTransaction, settings: RunSettings, openJob: (runId: string) => Promise<boolean>, lock = false): Promise<IngestRun | undefined> {
+  let query = trx.selectFrom('ingest_runs').selectAll().where('kind', '=', settings.kind).where('content_hash', '=', settings.contentHash);
+  if (lock) query = query.forUpdate();
+  const earlier = await query.executeTakeFirst();
+  if (!earlier) return undefined;
+  if (earlier.format !== settings.format || earlier.encoding !== settings.encoding) {
+    throw new ImportError('ACCORD_ERR_IMPORT_OPTIONS', `this content is ingest run ${earlier.id}, read as ${earlier.format} in ${earlier.encoding}; the same file is read the same way`, {
+      runId: earlier.id,
+    });
+  }
+  if (earlier.status === 'completed') return toRun(earlier);
+  if ((earlier.status === 'queued' || earlier.status === 'running') && (await openJob(earlier.id))) return toRun(earlier);
+  return undefined;
+}
+
+/**
+ * Queues the run of this content to read the stored upload `uploadId`: a new run, or the earlier
+ * one (failed, or left running by a process that died), to resume after its last committed row.
+ * Undefined when a concurrent upload of the same content completed it meanwhile.
+ */
+export async function queueRun(trx: TenantTransaction, settings: RunSettings, uploadId: string): Promise<IngestRun | undefined> {
+  const row = await trx
+    .insertInto('ingest_runs')
+    .values({
+      tenant_id: trx.tenantId,
+      kind: settings.kind,
+      content_hash: settings.contentHash,
+      format: settings.format,
+      encoding: settings.encoding,
+      mode: settings.mode,
+      bytes: settings.bytes,
+      status: 'queued',
+      error: null,
+      created_by: settings.actor,
+      upload_id: uploadId,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['tenant_id', 'kind', 'content_hash'])
+        .doUpdateSet({ status: 'queued', mode: settings.mode, error: null, finished_at: null, upload_id: uploadId, updated_at: new Date() })
+        .where('ingest_runs.status', '!=', 'completed'),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row && toRun(row);
 }
 
 /** Locks the run for a chunk and checks no other run of it moved on meanwhile. */

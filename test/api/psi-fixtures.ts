@@ -103,7 +103,7 @@ export async function startPsiNode(backend: StorageBackend, name: string): Promi
   const node = await startCollaborationNode(backend, name, (app) => faults.install(app));
   await defineMatchingConsent(node.t, node.tenantId);
   const engines = new PsiEngines(1);
-  const newRunner = (options: { abandonedAfterMs?: number } = {}) => createTestRunner('in-process', node.t.db, nodeJobProcessors(node.identity, MASTER_KEY, engines, node.gate), options);
+  const newRunner = (options: { abandonedAfterMs?: number } = {}) => createTestRunner('in-process', node.t.db, nodeJobProcessors(node.t.db, node.identity, MASTER_KEY, engines, node.gate), options);
   const runner = newRunner();
   await runner.start();
   return { node, engines, faults, runner, newRunner };

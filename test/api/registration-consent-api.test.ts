@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setFirstPartyRegime } from '../../core/tenancy/first-party-regime.ts';
-import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
+import type { JobRunner } from '../../core/jobs/job-runner.ts';
+import { ingestEnded, startIngestRunner } from '../support/ingest-jobs.ts';
+import { bearer, startTestApp, TEST_APP_MASTER_KEY, type TestApp } from '../support/test-app.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 
 /**
@@ -21,12 +23,15 @@ function documentedExample(): { notice: object; csv: string; batch: object } {
 describe.each(storageBackends)('members brought with their consents through the API on %s', (backend) => {
   let t: TestDatabase;
   let api: TestApp;
+  let runner: JobRunner;
 
   beforeAll(async () => {
     t = await openTestDatabase(backend);
     api = await startTestApp(t);
+    runner = await startIngestRunner('in-process', t, TEST_APP_MASTER_KEY);
   });
   afterAll(async () => {
+    await runner.stop();
     await api.app.close();
     await t.dispose();
   });
@@ -36,8 +41,8 @@ describe.each(storageBackends)('members brought with their consents through the 
     const { token, tenantId } = await api.keyFor('brand', ['admin']);
     const call = (url: string, payload: object | string, type = 'application/json') => api.app.inject({ method: 'POST', url, payload, headers: { ...bearer(token), 'content-type': type } });
     expect((await call('/v1/consent/notices', example.notice)).statusCode).toBe(201);
-    const file = await call('/v1/ingest/members/files', example.csv, 'text/csv');
-    expect(file.json()).toMatchObject({ status: 'completed', rowsRead: 2, applied: 2, rejected: 0 });
+    const file = await ingestEnded(api.app, await call('/v1/ingest/members/files', example.csv, 'text/csv'), token);
+    expect(file).toMatchObject({ status: 'completed', rowsRead: 2, applied: 2, rejected: 0 });
     const batch = await call('/v1/ingest/members/batch', example.batch);
     expect(batch.json()).toMatchObject({ status: 'completed', applied: 1 });
 

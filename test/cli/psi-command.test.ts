@@ -122,7 +122,7 @@ describe.each(storageBackends)('accord psi against a brand node on %s', (backend
   beforeAll(async () => {
     brand = await startCollaborationNode(backend, 'Brand');
     engines = new PsiEngines(1);
-    runner = createTestRunner('in-process', brand.t.db, nodeJobProcessors(brand.identity, new Uint8Array(32).fill(3), engines, brand.gate));
+    runner = createTestRunner('in-process', brand.t.db, nodeJobProcessors(brand.t.db, brand.identity, new Uint8Array(32).fill(3), engines, brand.gate));
     await runner.start();
     await seedBrand(brand);
     dir = mkdtempSync(join(tmpdir(), 'accord-psi-cli-'));

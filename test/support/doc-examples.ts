@@ -20,6 +20,10 @@ import { tenantsCommand } from '../../cli/tenants-command.ts';
 import type { Config } from '../../core/config/config.ts';
 import type { ConsentGate } from '../../core/consent/consent-gate.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
+import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
+import { INGEST_FILE_JOB, ingestFileJob } from '../../core/ingest/ingest-file-job.ts';
+import { executeJob } from '../../core/jobs/job-store.ts';
+import { TEST_APP_MASTER_KEY } from './test-app.ts';
 import { codeBlocksOf, type CodeBlock } from './markdown-code-blocks.ts';
 import { topLevelKeys } from './response-keys.ts';
 import type { TsExample } from './typecheck-doc-blocks.ts';
@@ -203,10 +207,29 @@ function curlRequest(args: string[], dir: string): Request {
   return { origin: parsed.origin, method: method ?? (data.length > 0 ? 'POST' : 'GET'), url: parsed.pathname + parsed.search, headers, payload, output };
 }
 
+/**
+ * An ingest upload answers 202 with its queued run; the docs node has no job runner, so the queued
+ * ingest jobs run here, and the example is checked on the ended run (its rejected rows, its failure),
+ * with the status the upload answered.
+ */
+async function ingestEnded<R extends { statusCode: number; body: string; headers: Record<string, unknown> }>(node: DocNode, app: FastifyInstance, sent: Record<string, unknown>, response: R): Promise<R> {
+  const location = response.headers.location;
+  if (response.statusCode !== 202 || typeof location !== 'string' || !location.startsWith('/v1/ingest/runs/')) return response;
+  const processors = { [INGEST_FILE_JOB]: ingestFileJob(node.t.db, new IdentifierKeys(TEST_APP_MASTER_KEY)) };
+  for (const job of await node.t.db.updateTable('jobs').set({ status: 'running' }).where('name', '=', INGEST_FILE_JOB).where('status', '=', 'pending').returningAll().execute()) {
+    await executeJob(node.t.db, processors, job);
+    await node.t.db.updateTable('jobs').set({ status: 'completed' }).where('id', '=', job.id).execute();
+  }
+  const run = await app.inject({ method: 'GET', url: location, headers: { authorization: String(Object.entries(sent).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ?? '') } });
+  const ended = JSON.parse(run.body) as { status?: string; error?: { detail?: string } };
+  if (ended.status === 'failed') throw new Error(`the ingest run at ${location} failed: ${ended.error?.detail}`);
+  return { ...response, body: run.body };
+}
+
 async function runCurl(args: string[], comment: string, node: DocNode, bindings: Bindings): Promise<string | undefined> {
   const request = curlRequest(args, node.dir);
   const app = node.others.get(request.origin) ?? node.app;
-  const response = await app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
+  const response = await ingestEnded(node, app, request.headers, await app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) }));
   if (request.output) writeFileSync(join(node.dir, request.output), response.rawPayload);
   return checkResponse(`${request.method} ${request.url}`, response, comment, bindings);
 }
@@ -331,7 +354,7 @@ async function runMarkerAction(action: string, block: CodeBlock, body: string, n
     const type = BODY_TYPES[block.language];
     if (!type) return `a ${block.language} body: which content type?`;
     const url = fillPlaceholders(request[2]!.replace(/\$(\w+)/g, (_, name: string) => bindings.values.get(name) ?? `$${name}`), bindings);
-    const response = await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: body });
+    const response = await ingestEnded(node, node.app, authorization(bindings), await node.app.inject({ method: request[1] as 'POST', url, headers: { ...authorization(bindings), 'content-type': type }, payload: body }));
     return checkResponse(`${request[1]} ${url}`, response, request[3] ?? '', bindings);
   }
   const file = /^file (\S+)$/.exec(action);
@@ -395,7 +418,7 @@ async function runHttpBlock(block: CodeBlock, node: DocNode, bindings: Bindings)
       const body = request.body.join('\n').trim();
       const headers = { ...authorization(bindings), ...(body ? { 'content-type': 'application/json' } : {}), ...request.headers };
       const url = fill(request.path);
-      const response = await node.app.inject({ method: request.method as 'GET', url, headers, ...(body ? { payload: fill(body) } : {}) });
+      const response = await ingestEnded(node, node.app, headers, await node.app.inject({ method: request.method as 'GET', url, headers, ...(body ? { payload: fill(body) } : {}) }));
       const failure = checkResponse(`${request.method} ${url}`, response, request.shown.replace(/^\s*→\s*/, ''), bindings);
       if (failure) failures.push(`line ${request.line}: ${failure}`);
     } catch (error) {

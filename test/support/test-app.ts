@@ -16,9 +16,11 @@ export interface TestApp {
   keyFor(slug: string, scopes: Scope[]): Promise<{ id: string; token: string; tenantId: string }>;
 }
 
+export const TEST_APP_MASTER_KEY = new Uint8Array(32).fill(3);
+
 /** `extraRoutes` adds test-only routes before the app is ready. */
 export async function startTestApp(t: TestDatabase, overrides: Partial<AppDeps> = {}, extraRoutes?: (app: FastifyInstance) => void): Promise<TestApp> {
-  const masterKey = new Uint8Array(32).fill(3);
+  const masterKey = TEST_APP_MASTER_KEY;
   const identity = await loadOrCreateNodeIdentity(t.db, masterKey, 'Test brand');
   const app = await buildApp({
     db: t.db,

@@ -61,7 +61,7 @@ describe.each(combinations)('periodic checkpoint sealing on %s with the %s runne
       return publishNotice(trx, { noticeKey: 'n', language: 'zh-CN', content: '通知', purposes: ['marketing.sms'], recipients: [], dataCategories: [] });
     });
     // The node's registered processors, as `accord start` wires them.
-    runner = createTestRunner(queue, t.db, nodeJobProcessors(identity, new Uint8Array(32).fill(7), new PsiEngines(), new ConsentGate()));
+    runner = createTestRunner(queue, t.db, nodeJobProcessors(t.db, identity, new Uint8Array(32).fill(7), new PsiEngines(), new ConsentGate()));
     await runner.start();
   });
   afterEach(async () => {
