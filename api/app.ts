@@ -71,10 +71,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  // Fastify hands a missing body to the validator as null; as undefined, an optional body's defaults apply.
+  app.setValidatorCompiler((route) => {
+    const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+    return route.httpPart === 'body' ? (data: unknown) => validate(data ?? undefined) : validate;
+  });
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: anything else on a route with a body is a 415, not a string handed to the schema.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is no body, as is none at all: a route whose body is optional (its schema has
+  // defaults) takes both, whatever the client sends with a bodiless POST; a required body is still
+  // refused by its schema, naming the body.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => (body === '' ? done(null, undefined) : parseJson(request, body as string, done)));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
