@@ -4,10 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import type { Database } from '../core/db/schema.ts';
@@ -15,7 +13,8 @@ import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { ApiError } from './errors.ts';
-import { auth, markRoutesPublic, presentedKeyId } from './plugins/auth.ts';
+import { auth, presentedKeyId } from './plugins/auth.ts';
+import { openApi } from './plugins/openapi.ts';
 import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
@@ -90,21 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(problemDetails);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Accord node API', version, description: 'Consent-gated data collaboration. Errors are application/problem+json with a stable `code`.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'accord_<id>_<secret> from `accord keys create`' } } },
-      security: [{ apiKey: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  const apiDescription = 'the description of this API, which holds no data';
-  await app.register(async (docs) => {
-    markRoutesPublic(docs, `the interactive page of ${apiDescription}`);
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
-  });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false, public: apiDescription } }, async () => app.swagger());
+  await app.register(openApi, { version });
 
   // Limits come before authentication, so failed keys count too and cost no database lookup.
   // The bucket is the key id the caller presents (unverified) together with its address: a caller
