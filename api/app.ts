@@ -29,7 +29,10 @@ import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
 import { consentReceiptRoutes } from './routes/consent-receipt-routes.ts';
 import { consentRoutes } from './routes/consent-routes.ts';
 import { consentSignalRoutes } from './routes/consent-signal-routes.ts';
+import { consoleUserRoutes } from './routes/console-user-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { keyRoutes } from './routes/key-routes.ts';
+import { tenantRoutes } from './routes/tenant-routes.ts';
 import { ingestRoutes } from './routes/ingest-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
 import { privacyRequestRoutes } from './routes/privacy-request-routes.ts';
@@ -111,6 +114,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(httpMetrics, { metrics: deps.metrics });
 
   await app.register(systemRoutes, { identity: deps.identity, version, readinessChecks: deps.readinessChecks });
+  await app.register(keyRoutes, { db: deps.db });
+  await app.register(consoleUserRoutes, { db: deps.db });
+  await app.register(tenantRoutes, { db: deps.db });
   await app.register(peerRoutes, { db: deps.db });
   await app.register(recordRoutes, { db: deps.db });
   await app.register(jobRoutes, { db: deps.db });

@@ -7,7 +7,8 @@ import { networkFailureReason } from '../../core/peers/network-failure-reason.ts
 import { PeerError } from '../../core/peers/peer-errors.ts';
 import { createApiKey } from '../../core/tenancy/api-keys.ts';
 import { ensureTenant } from '../../core/tenancy/tenants.ts';
-import { DEFAULT_TENANT, startNode, type RunningNode } from '../../api/start-node.ts';
+import { startNode, type RunningNode } from '../../api/start-node.ts';
+import { DEFAULT_TENANT } from '../../core/tenancy/tenants.ts';
 
 export interface DemoNode {
   readonly name: string;

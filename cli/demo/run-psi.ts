@@ -11,7 +11,7 @@
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { guardTally } from '../../core/guard/guard-ledger.ts';
 import { MICROS_PER_EPSILON } from '../../core/guard/guard-policy.ts';
-import { DEFAULT_TENANT } from '../../api/start-node.ts';
+import { DEFAULT_TENANT } from '../../core/tenancy/tenants.ts';
 import { findTenant } from '../../core/tenancy/tenants.ts';
 import type { DemoNode } from './demo-node.ts';
 import { memberPhone } from './ingest-members.ts';
