@@ -4,10 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import type { Database } from '../core/db/schema.ts';
@@ -15,7 +13,8 @@ import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { ApiError } from './errors.ts';
-import { auth, markRoutesPublic, presentedKeyId } from './plugins/auth.ts';
+import { auth, presentedKeyId } from './plugins/auth.ts';
+import { openApi } from './plugins/openapi.ts';
 import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
@@ -24,15 +23,20 @@ import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
 import { psiRoutes } from './routes/psi-routes.ts';
+import { consentCatalogueRoutes } from './routes/consent-catalogue-routes.ts';
 import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
 import { consentImportRoutes } from './routes/consent-import-routes.ts';
 import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
 import { consentReceiptRoutes } from './routes/consent-receipt-routes.ts';
 import { consentRoutes } from './routes/consent-routes.ts';
 import { consentSignalRoutes } from './routes/consent-signal-routes.ts';
+import { consoleUserRoutes } from './routes/console-user-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { keyRoutes } from './routes/key-routes.ts';
+import { tenantRoutes } from './routes/tenant-routes.ts';
 import { ingestRoutes } from './routes/ingest-routes.ts';
 import { peerRoutes } from './routes/peer-routes.ts';
+import { personLookupRoutes } from './routes/person-lookup-routes.ts';
 import { privacyRequestRoutes } from './routes/privacy-request-routes.ts';
 import { recordRoutes } from './routes/record-routes.ts';
 import { segmentRoutes } from './routes/segment-routes.ts';
@@ -71,30 +75,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  // Fastify hands a missing body to the validator as null; as undefined, an optional body's defaults apply.
+  app.setValidatorCompiler((route) => {
+    const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+    return route.httpPart === 'body' ? (data: unknown) => validate(data ?? undefined) : validate;
+  });
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: anything else on a route with a body is a 415, not a string handed to the schema.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is no body, as is none at all: a route whose body is optional (its schema has
+  // defaults) takes both, whatever the client sends with a bodiless POST; a required body is still
+  // refused by its schema, naming the body.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => (body === '' ? done(null, undefined) : parseJson(request, body as string, done)));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
   await app.register(problemDetails);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Accord node API', version, description: 'Consent-gated data collaboration. Errors are application/problem+json with a stable `code`.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'accord_<id>_<secret> from `accord keys create`' } } },
-      security: [{ apiKey: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  const apiDescription = 'the description of this API, which holds no data';
-  await app.register(async (docs) => {
-    markRoutesPublic(docs, `the interactive page of ${apiDescription}`);
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
-  });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false, public: apiDescription } }, async () => app.swagger());
+  await app.register(openApi, { version });
 
   // Limits come before authentication, so failed keys count too and cost no database lookup.
   // The bucket is the key id the caller presents (unverified) together with its address: a caller
@@ -116,11 +116,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(httpMetrics, { metrics: deps.metrics });
 
   await app.register(systemRoutes, { identity: deps.identity, version, readinessChecks: deps.readinessChecks });
+  await app.register(keyRoutes, { db: deps.db });
+  await app.register(consoleUserRoutes, { db: deps.db });
+  await app.register(tenantRoutes, { db: deps.db });
   await app.register(peerRoutes, { db: deps.db });
   await app.register(recordRoutes, { db: deps.db });
   await app.register(jobRoutes, { db: deps.db });
   const consentDeps = { db: deps.db, identity: deps.identity, masterKey: deps.masterKey };
   await app.register(consentRoutes, consentDeps);
+  await app.register(consentCatalogueRoutes, { db: deps.db });
   await app.register(consentCollectionRoutes, consentDeps);
   await app.register(consentPreferenceRoutes, consentDeps);
   await app.register(privacyRequestRoutes, consentDeps);
@@ -128,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consentSignalRoutes, consentDeps);
   await app.register(consentReceiptRoutes, consentDeps);
   await app.register(ingestRoutes, consentDeps);
+  await app.register(personLookupRoutes, { db: deps.db, masterKey: deps.masterKey });
   await app.register(tagRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(segmentRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(collaborationRoutes, { db: deps.db, identity: deps.identity });

@@ -13,7 +13,7 @@ import { loadOrCreateNodeIdentity, type NodeIdentity } from '../core/identity/no
 import { createBullmqRunner } from '../core/jobs/bullmq-runner.ts';
 import { createInProcessRunner } from '../core/jobs/in-process-runner.ts';
 import type { JobProcessors, JobRunner } from '../core/jobs/job-runner.ts';
-import { ensureTenant } from '../core/tenancy/tenants.ts';
+import { DEFAULT_TENANT, ensureTenant } from '../core/tenancy/tenants.ts';
 import { buildApp } from './app.ts';
 import { nodeJobProcessors } from './job-processors.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
@@ -35,9 +35,6 @@ export interface RunningNode {
   readonly url: string | undefined;
   close(): Promise<void>;
 }
-
-/** The tenant every node has from its first start. */
-export const DEFAULT_TENANT = 'default';
 
 /** Running jobs older than this are presumed abandoned by a dead worker on a shared database. */
 const SHARED_DB_JOB_LEASE_MS = 10 * 60_000;

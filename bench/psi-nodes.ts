@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import type { Database } from '../core/db/schema.ts';
 import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';

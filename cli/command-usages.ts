@@ -31,6 +31,7 @@ export const commandUsages = [
   { command: 'start', args: '[--no-worker]', summary: 'run the node: API on PORT (default 8080), jobs and console; stops cleanly on SIGINT or SIGTERM', notes: ['--no-worker: leave the jobs to `accord worker` processes sharing the queue through REDIS_URL'] },
   { command: 'worker', args: '', summary: 'run jobs only; processes share the queue through REDIS_URL' },
   { command: 'migrate', args: '', summary: 'bring the database to the latest schema (start does this too)' },
+  { command: 'openapi', args: '', summary: "print the node's OpenAPI 3.1 document (what /openapi.json serves), without a running node" },
   { command: 'tenants create', args: `<slug> [--name N] [--regime ${regimes.join('|')}]`, summary: 'a workspace on this node; prints its slug, id and name', notes: [REGIME_NOTE] },
   { command: 'tenants regime', args: `<slug> <${regimes.join('|')}>`, summary: "change the regime the tenant's own profiling runs under", notes: [REGIME_NOTE] },
   { command: 'tenants list', args: '', summary: 'the workspaces on this node: slug, id, name' },

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Config } from '../core/config/config.ts';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import { verifyConsentLog } from '../core/consent/verify-consent-log.ts';
 import { verifySubjectConsent } from '../core/consent/verify-subject-consent.ts';
 import { withTenant } from '../core/db/tenant-scope.ts';

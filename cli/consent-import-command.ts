@@ -5,7 +5,7 @@
  * that stopped, and appends nothing for one that finished.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import type { Config } from '../core/config/config.ts';
 import { importConsentRecords } from '../core/consent/import/import-consent-records.ts';
 import type { TextEncoding } from '../core/files/text-file.ts';

@@ -6,7 +6,7 @@
  * completed.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import type { Config } from '../core/config/config.ts';
 import type { TextEncoding } from '../core/files/text-file.ts';
 import { IdentifierKeys } from '../core/identifiers/identifier-keys.ts';

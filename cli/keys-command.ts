@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../core/config/config.ts';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/tenancy/api-keys.ts';
 import { ensureTenant, findTenant } from '../core/tenancy/tenants.ts';
 import { usageText } from './command-usages.ts';

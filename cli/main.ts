@@ -37,6 +37,7 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
   segments: async (args) => (await import('./segments-command.ts')).segmentsCommand(loadConfig(), await processGate(), args),
   psi: async (args) => (await import('./psi-command.ts')).psiCommand(args),
   demo: async (args) => (await import('./demo-command.ts')).demoCommand(args),
+  openapi: async (args) => (await import('./openapi-command.ts')).openApiCommand(args),
 };
 
 const HELP_FLAGS = ['--help', '-h'];

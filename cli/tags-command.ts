@@ -6,7 +6,7 @@
  * job writes), and show one person's tags. `--json` prints a JSON document instead of a table.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_TENANT } from '../api/start-node.ts';
+import { DEFAULT_TENANT } from '../core/tenancy/tenants.ts';
 import type { Kysely } from 'kysely';
 import { recordAuditEvent } from '../core/audit/audit-log.ts';
 import type { Config } from '../core/config/config.ts';

@@ -25,7 +25,7 @@ interface Problem {
 function classify(error: FastifyError & { extensions?: Record<string, unknown> }): Problem {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((issue) => ({
-      where: `${error.validationContext ?? 'request'}${issue.instancePath.replaceAll('/', '.')}`,
+      where: `${error.validationContext ?? 'request'}${issue.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
       message: issue.message,
     }));
     return { code: 'ACCORD_ERR_VALIDATION', detail: issues.map((i) => `${i.where}: ${i.message}`).join('; '), extensions: { issues } };

@@ -46,6 +46,7 @@ export const consentCollectionRoutes: FastifyPluginAsyncZod<{ db: Kysely<Databas
       schema: {
         tags: ['consent'],
         summary: 'Record the token holder\'s own consent choices (Authorization: AccordCollect <token>)',
+        security: [{ collectionToken: [] }],
         body: z.object({ events: z.array(z.strictObject(eventBody.omit({ subject: true }).shape)).min(1).max(20) }),
         response: { 201: z.object({ results: z.array(z.object({ seq: z.number(), duplicate: z.boolean() })) }) },
       },

@@ -247,9 +247,11 @@ export const privacyRequestRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>;
         tags: ['privacy'],
         summary: 'Erase the subject: withdraw every consent, shred the vault, remove the person from segments and stored PSI matches, keep a suppression tombstone, notify recipients',
         params,
-        body: z.object({
-          identifiers: z.array(z.object({ type: z.string().regex(IDENTIFIER_TYPE), hash: z.string().regex(IDENTIFIER_HASH, 'lower-case hex of the hashed identifier') })).max(50).default([]),
-        }),
+        body: z
+          .object({
+            identifiers: z.array(z.object({ type: z.string().regex(IDENTIFIER_TYPE), hash: z.string().regex(IDENTIFIER_HASH, 'lower-case hex of the hashed identifier') })).max(50).default([]),
+          })
+          .prefault({}),
         response: {
           200: z.object({
             request: requestView,

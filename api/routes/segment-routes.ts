@@ -20,9 +20,10 @@ import { enqueueSegmentRefresh } from '../../core/segments/refresh-segment-job.t
 import { segmentMembersFor } from '../../core/segments/segment-members-for.ts';
 import { DEFAULT_MIN_CELL, segmentPortrait } from '../../core/segments/segment-portrait.ts';
 import { parseSegmentRule } from '../../core/segments/segment-rule.ts';
-import { createSegment, findSegment, listSegments, membershipChanges, refreshSegment, type Segment } from '../../core/segments/segment-store.ts';
+import { archiveSegment, createSegment, findSegment, listSegments, membershipChanges, refreshSegment, type Segment } from '../../core/segments/segment-store.ts';
 import { grants } from '../../core/tenancy/scopes.ts';
 import { ApiError } from '../errors.ts';
+import { includeArchivedQuery } from './include-archived-query.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
 
 export const MAX_IMPORTED_IDENTIFIERS = 100_000;
@@ -48,8 +49,9 @@ const segmentView = z.object({
   lastRefreshId: z.number().nullable(),
   lastRefreshedAt: z.string().nullable(),
   createdAt: z.string(),
+  archivedAt: z.string().nullable(),
 });
-const toView = (s: Segment): z.output<typeof segmentView> => ({ ...s, lastRefreshedAt: s.lastRefreshedAt?.toISOString() ?? null, createdAt: s.createdAt.toISOString() });
+const toView = (s: Segment): z.output<typeof segmentView> => ({ ...s, lastRefreshedAt: s.lastRefreshedAt?.toISOString() ?? null, createdAt: s.createdAt.toISOString(), archivedAt: s.archivedAt?.toISOString() ?? null });
 const refreshView = z.object({ refreshId: z.number(), added: z.number(), removed: z.number(), memberCount: z.number() });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const dimension = z.union([z.object({ tag: key }).strict(), z.object({ attribute: key }).strict(), z.object({ builtIn: z.enum(['age_band', 'lifecycle', 'order_channel']) }).strict()]);
@@ -95,9 +97,24 @@ export const segmentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
     },
   );
 
-  app.get('/v1/segments', { config: { scope: 'segments:read' }, schema: { tags: ['segments'], summary: 'All segments of the tenant', response: { 200: z.object({ segments: z.array(segmentView) }) } } }, async (request) => ({
-    segments: (await inCallerTenant(db, request, (trx) => listSegments(trx))).map(toView),
-  }));
+  app.get(
+    '/v1/segments',
+    { config: { scope: 'segments:read' }, schema: { tags: ['segments'], summary: 'The segments of the tenant; archived ones too with includeArchived=true', querystring: includeArchivedQuery, response: { 200: z.object({ segments: z.array(segmentView) }) } } },
+    async (request) => ({ segments: (await inCallerTenant(db, request, (trx) => listSegments(trx, request.query))).map(toView) }),
+  );
+
+  app.post(
+    '/v1/segments/:id/archive',
+    { config: { scope: 'segments:write' }, schema: { tags: ['segments'], summary: 'Archive a segment: members, refreshes and history are kept, it is no longer listed by default, refreshed or scheduled', params: idParams, response: { 200: segmentView } } },
+    async (request) =>
+      toView(
+        await inCallerTenant(db, request, async (trx) => {
+          const segment = await archiveSegment(trx, request.params.id);
+          await recordAuditEvent(trx, { actor: actorOf(request), action: 'segments.archived', targetType: 'segment', targetId: String(segment.id) });
+          return segment;
+        }),
+      ),
+  );
 
   app.get('/v1/segments/:id', { config: { scope: 'segments:read' }, schema: { tags: ['segments'], summary: 'One segment', params: idParams, response: { 200: segmentView } } }, async (request) => {
     const segment = await inCallerTenant(db, request, (trx) => findSegment(trx, request.params.id));

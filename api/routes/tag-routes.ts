@@ -19,12 +19,13 @@ import { enqueueSqlTagRun } from '../../core/tags/compute-sql-tag-job.ts';
 import { MAX_STATIC_VALUES_PER_CALL, setStaticTagValues } from '../../core/tags/set-static-tag-values.ts';
 import { MAX_SQL_TAG_LENGTH } from '../../core/tags/sql-tag-policy.ts';
 import { TagError } from '../../core/tags/tag-errors.ts';
-import { defineTag, findTag, listTags, tagDefinitionView, type TagDefinition } from '../../core/tags/tag-definitions.ts';
+import { archiveTag, computableTag, defineTag, findTag, listTags, tagDefinitionView, type TagDefinition } from '../../core/tags/tag-definitions.ts';
 import { listPersonTags, listTagValues, type StoredTagValue } from '../../core/tags/tag-value-store.ts';
 import { tagValueTypes } from '../../core/tags/tag-value-type.ts';
 import { grants } from '../../core/tenancy/scopes.ts';
 import { ApiError } from '../errors.ts';
 import { actorOf, inCallerTenant, principalOf } from '../plugins/auth.ts';
+import { includeArchivedQuery } from './include-archived-query.ts';
 
 const tagKey = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, starting with a letter');
 const common = {
@@ -54,6 +55,7 @@ const tagView = z.object({
   lastComputedAt: z.string().nullable(),
   lastError: z.unknown(),
   createdAt: z.string(),
+  archivedAt: z.string().nullable(),
 });
 
 const toView = (tag: TagDefinition): z.output<typeof tagView> => tagDefinitionView(tag);
@@ -83,10 +85,27 @@ export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: 
     },
   );
 
-  app.get('/v1/tags', { config: { scope: 'tags:read' }, schema: { tags: ['tags'], summary: 'All tags of the tenant', response: { 200: z.object({ tags: z.array(tagView) }) } } }, async (request) => {
-    const tags = await inCallerTenant(db, request, (trx) => listTags(trx));
-    return { tags: tags.map(toView) };
-  });
+  app.get(
+    '/v1/tags',
+    { config: { scope: 'tags:read' }, schema: { tags: ['tags'], summary: 'The tags of the tenant; archived ones too with includeArchived=true', querystring: includeArchivedQuery, response: { 200: z.object({ tags: z.array(tagView) }) } } },
+    async (request) => {
+      const tags = await inCallerTenant(db, request, (trx) => listTags(trx, request.query));
+      return { tags: tags.map(toView) };
+    },
+  );
+
+  app.post(
+    '/v1/tags/:key/archive',
+    { config: { scope: 'tags:write' }, schema: { tags: ['tags'], summary: 'Archive a tag: its values and history are kept, it is no longer listed by default, run or scheduled', params: keyParams, response: { 200: tagView } } },
+    async (request) =>
+      toView(
+        await inCallerTenant(db, request, async (trx) => {
+          const tag = await archiveTag(trx, request.params.key);
+          await recordAuditEvent(trx, { actor: actorOf(request), action: 'tags.archived', targetType: 'tag', targetId: tag.key });
+          return tag;
+        }),
+      ),
+  );
 
   app.get('/v1/tags/:key', { config: { scope: 'tags:read' }, schema: { tags: ['tags'], summary: 'One tag', params: keyParams, response: { 200: tagView } } }, async (request) => {
     const tag = await inCallerTenant(db, request, (trx) => findTag(trx, request.params.key));
@@ -156,8 +175,7 @@ export const tagRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identity: 
     { config: { scope: 'tags:write' }, schema: { tags: ['tags'], summary: 'Queue a run of an SQL or rule tag; follow it at /v1/jobs/{jobId}', params: keyParams, response: { 202: z.object({ jobId: z.uuid() }) } } },
     async (request, reply) => {
       const jobId = await inCallerTenant(db, request, async (trx) => {
-        const tag = await findTag(trx, request.params.key);
-        if (!tag) throw notFound('tag');
+        const tag = await computableTag(trx, request.params.key);
         if (tag.kind === 'static') throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${tag.key} is a static tag; only SQL and rule tags run`);
         if (tag.kind === 'rule' && (tag.rule as Record<string, unknown> | null)?.builtin) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${tag.key} is a built-in tag; run POST /v1/tags/builtins/runs`);
         const queued = tag.kind === 'sql' ? await enqueueSqlTagRun(trx, tag.key) : await enqueueRuleTagRun(trx, tag.key);

@@ -107,6 +107,25 @@ export async function laterVersionsOf(trx: TenantTransaction, cited: Notice): Pr
 export function supersedingAt(cited: Notice, later: readonly Notice[], at: Date): Notice | undefined {
   return later.find((notice) => notice.createdAt.getTime() <= at.getTime() && scopeAdditions(cited, notice).length > 0);
 }
+/** The latest version of each notice in each language, by key and language. */
+export async function latestNotices(trx: TenantTransaction): Promise<Notice[]> {
+  const rows = await trx
+    .selectFrom('consent_notices')
+    .select(columns)
+    .distinctOn(['notice_key', 'language'])
+    .orderBy('notice_key')
+    .orderBy('language')
+    .orderBy('version', 'desc')
+    .execute();
+  return rows.map(toNotice);
+}
+
+/** Every version of a notice in a language, oldest first. */
+export async function noticeVersions(trx: TenantTransaction, noticeKey: string, language: string): Promise<Notice[]> {
+  const rows = await trx.selectFrom('consent_notices').select(columns).where('notice_key', '=', noticeKey).where('language', '=', language).orderBy('version').execute();
+  return rows.map(toNotice);
+}
+
 export async function findNotice(trx: TenantTransaction, id: string): Promise<Notice | undefined> {
   const row = await trx.selectFrom('consent_notices').select(columns).where('id', '=', id).executeTakeFirst();
   return row && toNotice(row);

@@ -53,6 +53,10 @@ export async function definePurpose(trx: TenantTransaction, purpose: Purpose): P
 
 const normalise = (p: Purpose) => ({ ...p, legalBasis: Object.fromEntries(Object.entries(p.legalBasis).sort()) });
 
+export async function listPurposes(trx: TenantTransaction): Promise<Purpose[]> {
+  return (await trx.selectFrom('consent_purposes').selectAll().orderBy('key').execute()).map(toPurpose);
+}
+
 export async function findPurpose(trx: TenantTransaction, key: string): Promise<Purpose | undefined> {
   const row = await trx.selectFrom('consent_purposes').selectAll().where('key', '=', key).executeTakeFirst();
   return row && toPurpose(row);

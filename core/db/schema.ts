@@ -36,6 +36,18 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
 }
 
+export interface ConsoleUserTable {
+  tenant_id: string;
+  id: Generated<string>;
+  email: string;
+  display_name: string;
+  role: 'privacy_officer' | 'marketer' | 'admin';
+  password_hash: string;
+  created_by: string;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+}
+
 export interface PeerTable {
   id: Generated<string>;
   tenant_id: string;
@@ -537,6 +549,8 @@ export interface TagDefinitionTable {
   created_by: string;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  // 0023:
+  archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface TagValueTable {
@@ -562,6 +576,8 @@ export interface SegmentTable {
   last_refreshed_at: Date | null;
   created_by: string;
   created_at: CreatedAt;
+  // 0023:
+  archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SegmentMemberTable {
@@ -726,6 +742,8 @@ export interface Database {
   // 0018:
   tenant_settings: TenantSettingsTable;
   api_keys: ApiKeyTable;
+  // 0023:
+  console_users: ConsoleUserTable;
   peers: PeerTable;
   audit_events: AuditEventTable;
   processing_records: ProcessingRecordTable;

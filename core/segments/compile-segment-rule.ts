@@ -69,6 +69,7 @@ function tagPredicate(condition: TagCondition): Fragment {
   const equals = (v: string | number | boolean) => sql`(${value} = ${JSON.stringify(v)}::jsonb or ${value} @> ${JSON.stringify([v])}::jsonb)`;
   switch (condition.op) {
     case 'has':
+    case 'exists':
       return sql`true`;
     case '=':
       return equals(condition.value);

@@ -48,7 +48,7 @@ export const refreshSegmentJob = (gate: ConsentGate): JobProcessor => async (job
     await job.inTenant(async (trx) => {
       await lockSegment(trx, id);
       const segment = await findSegment(trx, id);
-      if (segment?.kind !== 'dynamic' || !segment.scheduleSeconds) return;
+      if (segment?.kind !== 'dynamic' || !segment.scheduleSeconds || segment.archivedAt) return;
       const others = await openRuns(trx, id).where('id', '!=', job.id).execute();
       if (others.length === 0) await enqueueJob(trx, REFRESH_SEGMENT_JOB, { segment: id }, { maxAttempts: 3, delayMs: segment.scheduleSeconds * 1000 });
     });

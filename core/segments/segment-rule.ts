@@ -2,9 +2,12 @@
  * The segment rule language: nested all / any / not over attributes, tags, orders and behaviour
  * events. Pure (zod only): the API validates bodies with it and compile-segment-rule.ts turns a
  * parsed rule into SQL. Consent is deliberately not a condition: members for a purpose come only
- * through the consent gate (segment-members-for.ts).
+ * through the consent gate (segment-members-for.ts). A boolean rule tag's file, `{ "match":
+ * condition }`, is taken as its condition, so one file defines a rule tag and selects a segment;
+ * errors name the path and say what is wrong in the same format as rule tags' (core/rules/rule-issues.ts).
  */
 import { z } from 'zod';
+import { conditionIssues, issuesText } from '../rules/rule-issues.ts';
 import { ruleOutOfBounds } from '../rules/rule-out-of-bounds.ts';
 import { SegmentError } from './segment-errors.ts';
 
@@ -35,7 +38,7 @@ const attributeCondition = z.intersection(z.object({ attribute: key, part: z.enu
 const tagCondition = z.intersection(
   z.object({ tag: key }),
   z.discriminatedUnion('op', [
-    z.object({ op: z.literal('has') }),
+    z.object({ op: z.enum(['has', 'exists']) }),
     z.object({ op: z.literal('='), value: scalar }),
     z.object({ op: z.literal('in'), values }),
     z.object({ op: z.enum(['<', '>']), value: z.number().finite() }),
@@ -97,14 +100,25 @@ export function ruleSize(rule: SegmentRule, depth = 1): { depth: number; conditi
   return children.map((child) => ruleSize(child, depth + 1)).reduce((a, b) => ({ depth: Math.max(a.depth, b.depth), conditions: a.conditions + b.conditions }), { depth, conditions: 0 });
 }
 
-/** Parses and bounds a rule; throws ACCORD_ERR_SEGMENT_RULE saying where it is wrong. */
+const grammar = { leaves: { attribute: attributeCondition, tag: tagCondition, orders: orderCondition, events: eventCondition } };
+
+/** `{ "match": condition }` (a boolean rule tag's rule) is its condition; anything else is the rule itself. */
+function conditionOf(input: unknown): { condition: unknown; path: string } {
+  const record = input as Record<string, unknown> | null;
+  if (record && typeof record === 'object' && !Array.isArray(record) && Object.keys(record).length === 1 && 'match' in record) return { condition: record.match, path: 'rule.match' };
+  return { condition: input, path: 'rule' };
+}
+
+/** Parses and bounds a rule; throws ACCORD_ERR_SEGMENT_RULE naming where it is wrong and why. */
 export function parseSegmentRule(input: unknown): SegmentRule {
   const outOfBounds = ruleOutOfBounds(input);
   if (outOfBounds) throw new SegmentError('ACCORD_ERR_SEGMENT_RULE', outOfBounds);
-  const parsed = segmentRuleSchema.safeParse(input);
+  const { condition, path } = conditionOf(input);
+  const parsed = segmentRuleSchema.safeParse(condition);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new SegmentError('ACCORD_ERR_SEGMENT_RULE', `the segment rule is not valid: ${issues.map((i) => `${i.path || '(rule)'}: ${i.message}`).join('; ')}`, { issues });
+    const walked = conditionIssues(condition, grammar, path);
+    const issues = walked.length > 0 ? walked : parsed.error.issues.map((issue) => ({ path: [path, ...issue.path.map(String)].join('.'), message: issue.message }));
+    throw new SegmentError('ACCORD_ERR_SEGMENT_RULE', `the segment rule is not valid: ${issuesText(issues)}`, { issues });
   }
   const size = ruleSize(parsed.data);
   if (size.depth > MAX_RULE_DEPTH) throw new SegmentError('ACCORD_ERR_SEGMENT_RULE', `the rule nests ${size.depth} levels deep; at most ${MAX_RULE_DEPTH} are allowed`);

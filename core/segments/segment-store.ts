@@ -14,7 +14,7 @@ import { ConsentedPersons } from '../consent/consented-persons.ts';
 import { profilingConsent } from '../consent/profiling-consent.ts';
 import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
-import { notFound } from '../errors.ts';
+import { AccordError, notFound } from '../errors.ts';
 import type { IdentifierKeys } from '../identifiers/identifier-keys.ts';
 import { personsOfIdentifiers } from '../identifiers/identifier-persons.ts';
 import type { IdentifierInput } from '../identifiers/normalise-identifier.ts';
@@ -37,6 +37,7 @@ export interface Segment {
   lastRefreshId: number | null;
   lastRefreshedAt: Date | null;
   createdAt: Date;
+  archivedAt: Date | null;
 }
 
 export interface ImportReport {
@@ -75,6 +76,7 @@ function toSegment(row: {
   last_refresh_id: number | null;
   last_refreshed_at: Date | null;
   created_at: Date;
+  archived_at: Date | null;
 }): Segment {
   return {
     id: Number(row.id),
@@ -87,6 +89,7 @@ function toSegment(row: {
     lastRefreshId: row.last_refresh_id === null ? null : Number(row.last_refresh_id),
     lastRefreshedAt: row.last_refreshed_at,
     createdAt: row.created_at,
+    archivedAt: row.archived_at,
   };
 }
 
@@ -97,8 +100,26 @@ export async function findSegment(trx: TenantTransaction, id: number, { forUpdat
   return row && toSegment(row);
 }
 
-export async function listSegments(trx: TenantTransaction): Promise<Segment[]> {
-  return (await trx.selectFrom('segments').selectAll().orderBy('id').execute()).map(toSegment);
+/** The tenant's segments; archived ones only when asked for. */
+export async function listSegments(trx: TenantTransaction, { includeArchived = false } = {}): Promise<Segment[]> {
+  const rows = await trx
+    .selectFrom('segments')
+    .selectAll()
+    .$if(!includeArchived, (query) => query.where('archived_at', 'is', null))
+    .orderBy('id')
+    .execute();
+  return rows.map(toSegment);
+}
+
+/**
+ * Archives a segment: its members, refreshes and history are kept, but it is no longer listed by
+ * default, refreshed or scheduled. Archiving an archived segment changes nothing.
+ */
+export async function archiveSegment(trx: TenantTransaction, id: number): Promise<Segment> {
+  await trx.updateTable('segments').set({ archived_at: new Date() }).where('id', '=', id).where('archived_at', 'is', null).execute();
+  const segment = await findSegment(trx, id);
+  if (!segment) throw notFound(`segment ${id}`);
+  return segment;
 }
 
 /** Current member ids, ascending. */
@@ -227,6 +248,7 @@ export async function refreshSegment(trx: TenantTransaction, gate: ConsentGate, 
   const segment = await findSegment(trx, id, { forUpdate: true });
   if (!segment) throw notFound(`segment ${id}`);
   if (segment.kind !== 'dynamic') throw new SegmentError('ACCORD_ERR_SEGMENT_KIND', `segment ${id} is ${segment.kind}: only a dynamic segment is refreshed`);
+  if (segment.archivedAt) throw new AccordError('ACCORD_ERR_CONFLICT', `segment ${id} is archived: its members and history are kept, it is no longer refreshed`);
   const now = context.now ?? new Date();
   const members = await segmentRuleMembers(trx, gate, segment.rule!, { activity: 'segments.refresh', actor: trigger, details: { segmentId: id } }, context.limits ?? defaultSegmentLimits, now);
   return applyMembership(trx, id, members, trigger, now);

@@ -10,11 +10,10 @@ import { recordProcessing } from '../audit/processing-records.ts';
 import type { ConsentGate } from '../consent/consent-gate.ts';
 import { profilingConsent } from '../consent/profiling-consent.ts';
 import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
-import { notFound } from '../errors.ts';
 import { checkRuleTag } from './check-rule-tag.ts';
 import { compileRule } from './compile-rule.ts';
 import type { InTenant } from './sql-tag-sandbox.ts';
-import { findTag } from './tag-definitions.ts';
+import { computableTag } from './tag-definitions.ts';
 import { TagError } from './tag-errors.ts';
 import { insertComputedValues } from './write-computed-values.ts';
 
@@ -32,8 +31,7 @@ export async function computeRuleTag(inTenant: InTenant, gate: ConsentGate, key:
   try {
     return await inTenant(async (trx) => {
       const startedAt = new Date();
-      const tag = await findTag(trx, key);
-      if (!tag) throw notFound('tag');
+      const tag = await computableTag(trx, key);
       const stored = tag.rule as Record<string, unknown> | null;
       if (tag.kind !== 'rule' || stored === null) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${key} is a ${tag.kind} tag, not a rule tag`);
       if ('builtin' in stored) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${key} is a built-in tag; compute it with POST /v1/tags/builtins/runs`);

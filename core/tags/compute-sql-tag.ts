@@ -5,7 +5,7 @@
  * who withdrew loses the value) and write the run's processing record. A refused run leaves the
  * previous values in place and keeps the reason on the tag (last_error) for the analyst.
  */
-import { AccordError, notFound } from '../errors.ts';
+import { AccordError } from '../errors.ts';
 import { recordProcessing } from '../audit/processing-records.ts';
 import type { ConsentGate } from '../consent/consent-gate.ts';
 import { profilingConsent } from '../consent/profiling-consent.ts';
@@ -13,7 +13,7 @@ import { PROFILING_PURPOSE } from '../consent/profiling-purpose.ts';
 import { checkSqlTagQuery } from './sql-tag-policy.ts';
 import { collectSqlTagValues } from './sql-tag-result.ts';
 import { defaultSqlTagLimits, runSqlTagQuery, type InTenant, type SqlTagLimits } from './sql-tag-sandbox.ts';
-import { findTag, type TagDefinition } from './tag-definitions.ts';
+import { computableTag, findTag, type TagDefinition } from './tag-definitions.ts';
 import { TagError } from './tag-errors.ts';
 import { assertLivePersons, replaceTagValues } from './tag-value-store.ts';
 
@@ -27,8 +27,7 @@ export interface SqlTagRun {
 }
 
 async function sqlTag(inTenant: InTenant, key: string): Promise<TagDefinition & { query: string }> {
-  const tag = await inTenant((trx) => findTag(trx, key));
-  if (!tag) throw notFound('tag');
+  const tag = await inTenant((trx) => computableTag(trx, key));
   if (tag.kind !== 'sql' || tag.query === null) throw new TagError('ACCORD_ERR_TAG_KIND', `tag ${key} is a ${tag.kind} tag, not an SQL tag`);
   return { ...tag, query: tag.query };
 }

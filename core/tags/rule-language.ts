@@ -6,6 +6,7 @@
  * (check-rule-tag.ts). The full language is documented in the README section "Rule tags".
  */
 import { z } from 'zod';
+import { conditionIssues, issuesText, type RuleIssue } from '../rules/rule-issues.ts';
 import { ruleOutOfBounds } from '../rules/rule-out-of-bounds.ts';
 import { TagError } from './tag-errors.ts';
 
@@ -69,10 +70,11 @@ export type EventFilter = z.output<typeof eventFilter>;
 
 export const orderMeasures = ['count', 'amount', 'distinct_categories', 'distinct_skus'] as const;
 
-const measure = z.union([
-  z.strictObject({ orders: orderFilter, measure: z.enum(orderMeasures).default('count') }),
-  z.strictObject({ events: eventFilter, measure: z.literal('count').default('count') }),
-]);
+const measures = {
+  orders: z.strictObject({ orders: orderFilter, measure: z.enum(orderMeasures).default('count') }),
+  events: z.strictObject({ events: eventFilter, measure: z.literal('count').default('count') }),
+};
+const measure = z.union([measures.orders, measures.events]);
 export type Measure = z.output<typeof measure>;
 
 export type Condition =
@@ -85,18 +87,18 @@ export type Condition =
   | { purchase: 'first' | 'repeat'; withinDays: number }
   | (Measure & NumberComparison);
 
+/** Each kind of leaf condition, by the key that names it. */
+const leaves = {
+  attribute: comparedValue({ attribute: key }),
+  tag: comparedValue({ tag: key }),
+  registrationChannel: z.strictObject({ registrationChannel: oneOrMany }),
+  purchase: z.strictObject({ purchase: z.enum(['first', 'repeat']), withinDays }),
+  orders: comparedNumber({ orders: orderFilter, measure: z.enum(orderMeasures).default('count') }),
+  events: comparedNumber({ events: eventFilter, measure: z.literal('count').default('count') }),
+};
+
 const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(condition).min(1) }),
-    z.strictObject({ any: z.array(condition).min(1) }),
-    z.strictObject({ not: condition }),
-    comparedValue({ attribute: key }),
-    comparedValue({ tag: key }),
-    z.strictObject({ registrationChannel: oneOrMany }),
-    z.strictObject({ purchase: z.enum(['first', 'repeat']), withinDays }),
-    comparedNumber({ orders: orderFilter, measure: z.enum(orderMeasures).default('count') }),
-    comparedNumber({ events: eventFilter, measure: z.literal('count').default('count') }),
-  ]),
+  z.union([z.strictObject({ all: z.array(condition).min(1) }), z.strictObject({ any: z.array(condition).min(1) }), z.strictObject({ not: condition }), ...Object.values(leaves)]),
 ) as z.ZodType<Condition>;
 
 const ruleSchema = z.union([z.strictObject({ match: condition }), z.strictObject({ number: measure, where: condition.optional() })]);
@@ -128,6 +130,16 @@ function checkShape(node: unknown, depth: number, count: { n: number }): void {
   list.forEach((child) => checkShape(child, depth + 1, count));
 }
 
+/** Where a rule that failed to parse is wrong, in the format both rule languages share. */
+function ruleIssues(record: Record<string, unknown>): RuleIssue[] {
+  const form = 'match' in record ? ['match'] : 'number' in record ? ['number', 'where'] : undefined;
+  if (!form) return [{ path: 'rule', message: 'a rule is { "match": condition } or { "number": measure, "where"?: condition }' }];
+  const extra = Object.keys(record).filter((k) => !form.includes(k));
+  if (extra.length > 0) return [{ path: 'rule', message: `${extra.map((k) => `"${k}"`).join(', ')} is not part of a "${form[0]}" rule` }];
+  if ('match' in record) return conditionIssues(record.match, { leaves }, 'rule.match');
+  return [...conditionIssues(record.number, { leaves: measures }, 'rule.number'), ...(record.where === undefined ? [] : conditionIssues(record.where, { leaves }, 'rule.where'))];
+}
+
 /** The rule as the compiler takes it, or a TAG_RULE_INVALID error that says where it is wrong. */
 export function parseRule(input: unknown, valueType: string, multiValued: boolean): Rule {
   if (input === null || typeof input !== 'object') refuseRule('a rule is a JSON object: { "match": condition } or { "number": measure, "where"?: condition }');
@@ -137,8 +149,9 @@ export function parseRule(input: unknown, valueType: string, multiValued: boolea
   checkShape(record.match ?? record.where, 1, { n: 1 });
   const parsed = ruleSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.'), problem: issue.message }));
-    refuseRule(`the rule is not valid: ${issues.map((i) => `${i.path || '(rule)'}: ${i.problem}`).join('; ')}`, { issues });
+    const issues = ruleIssues(record);
+    const reported = issues.length > 0 ? issues : parsed.error.issues.slice(0, 20).map((issue) => ({ path: ['rule', ...issue.path.map(String)].join('.'), message: issue.message }));
+    refuseRule(`the rule is not valid: ${issuesText(reported)}`, { issues: reported });
   }
   const rule = parsed.data;
   if (multiValued) refuseRule('a rule tag holds one value per person: multiValued must be false');

@@ -58,7 +58,7 @@ export function scheduledTagRuns(
       await job.inTenant(async (trx) => {
         await lockTag(trx, key);
         const tag = await findTag(trx, key);
-        if (tag?.kind !== kind || !tag.schedule_seconds) return;
+        if (tag?.kind !== kind || !tag.schedule_seconds || tag.archived_at) return;
         const others = await openRuns(trx, key).where('id', '!=', job.id).execute();
         if (others.length === 0) await enqueueJob(trx, jobName, { tag: key }, { maxAttempts: 3, delayMs: tag.schedule_seconds * 1000 });
       });

@@ -7,7 +7,7 @@
 import type { Selectable } from 'kysely';
 import type { TagDefinitionTable } from '../db/schema.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
-import { AccordError } from '../errors.ts';
+import { AccordError, notFound } from '../errors.ts';
 import { isReservedTagKey } from './builtins/builtin-tag-keys.ts';
 import { checkRuleTag } from './check-rule-tag.ts';
 import { checkSqlTagQuery } from './sql-tag-policy.ts';
@@ -63,12 +63,38 @@ export const tagDefinitionView = (tag: TagDefinition) => ({
   lastComputedAt: tag.last_computed_at?.toISOString() ?? null,
   lastError: tag.last_error,
   createdAt: tag.created_at.toISOString(),
+  archivedAt: tag.archived_at?.toISOString() ?? null,
 });
 
 export function findTag(trx: TenantTransaction, key: string): Promise<TagDefinition | undefined> {
   return trx.selectFrom('tag_definitions').selectAll().where('key', '=', key).executeTakeFirst();
 }
 
-export function listTags(trx: TenantTransaction): Promise<TagDefinition[]> {
-  return trx.selectFrom('tag_definitions').selectAll().orderBy('key').execute();
+/** The tenant's tags; archived ones only when asked for. */
+export function listTags(trx: TenantTransaction, { includeArchived = false } = {}): Promise<TagDefinition[]> {
+  return trx
+    .selectFrom('tag_definitions')
+    .selectAll()
+    .$if(!includeArchived, (query) => query.where('archived_at', 'is', null))
+    .orderBy('key')
+    .execute();
+}
+
+/** A tag that may be computed: it exists and is not archived. */
+export async function computableTag(trx: TenantTransaction, key: string): Promise<TagDefinition> {
+  const tag = await findTag(trx, key);
+  if (!tag) throw notFound('tag');
+  if (tag.archived_at) throw new AccordError('ACCORD_ERR_CONFLICT', `tag ${key} is archived: its values and history are kept, it is no longer computed`);
+  return tag;
+}
+
+/**
+ * Archives a tag: it keeps its values and history (audit, processing records) but is no longer
+ * listed by default, run or scheduled. Archiving an archived tag changes nothing.
+ */
+export async function archiveTag(trx: TenantTransaction, key: string): Promise<TagDefinition> {
+  await trx.updateTable('tag_definitions').set({ archived_at: new Date() }).where('key', '=', key).where('archived_at', 'is', null).execute();
+  const tag = await findTag(trx, key);
+  if (!tag) throw notFound('tag');
+  return tag;
 }

@@ -67,8 +67,11 @@ export async function authenticateApiKey(db: Kysely<Database>, token: string): P
   return key && principalIfSecretMatches(key, parsed.secret);
 }
 
-/** Revokes a key; every process's key cache forgets it when the revocation commits. */
-export async function revokeApiKey(db: Kysely<Database>, id: string): Promise<boolean> {
+/**
+ * Revokes a key (of that tenant only, when one is given); every process's key cache forgets it when
+ * the revocation commits.
+ */
+export async function revokeApiKey(db: Kysely<Database>, id: string, tenantId?: string): Promise<boolean> {
   const feed = changeFeedOf(db);
   const revoked = await db.transaction().execute(async (trx) => {
     const result = await trx
@@ -76,6 +79,7 @@ export async function revokeApiKey(db: Kysely<Database>, id: string): Promise<bo
       .set({ revoked_at: new Date() })
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
+      .$if(tenantId !== undefined, (query) => query.where('tenant_id', '=', tenantId!))
       .executeTakeFirst();
     if (result.numUpdatedRows > 0n) await notifyOnCommit(trx, feed, 'accord_api_keys', id);
     return result.numUpdatedRows > 0n;

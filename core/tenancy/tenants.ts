@@ -16,6 +16,9 @@ export interface Tenant {
   name: string;
 }
 
+/** The tenant every node has from its first start: the operator's own, whose admin keys manage the other tenants. */
+export const DEFAULT_TENANT = 'default';
+
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Creates the tenant, or returns the existing one with that slug. */

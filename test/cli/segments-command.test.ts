@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentsCommand } from '../../cli/segments-command.ts';
 import { tenantsCommand } from '../../cli/tenants-command.ts';
@@ -29,6 +31,15 @@ describe.each(storageBackends)('accord segments on %s', (backend) => {
   });
   afterAll(async () => {
     await f.dispose();
+  });
+
+  it("takes docs/first-party/cli.md's rule file, the one `accord tags define --rule` takes, and says where a rule is wrong", async () => {
+    const doc = await readFile(join(process.cwd(), 'docs', 'first-party', 'cli.md'), 'utf8');
+    const example = /`shanghai\.json` holds the rule alone, e\.g\. `(\{.*?\})`/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    expect((await segments('estimate', f.file('doc-shanghai.json', example!))).out).toBe('the rule selects 12 persons now');
+    const wrong = await segments('estimate', f.file('wrong.json', JSON.stringify({ match: { all: [{ attribute: 'city', op: '=', value: '上海' }, { tag: 'vip', op: 'like' }] } })));
+    expect(wrong.error?.message).toBe('the segment rule is not valid: rule.match.all.1.op: op "like" is not one this condition takes');
   });
 
   it('estimates a rule, creates a dynamic segment from it, refreshes, lists and portrays it k-anonymously', async () => {

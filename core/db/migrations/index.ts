@@ -19,6 +19,7 @@ import * as ingestSpeed from './0016-ingest-speed.ts';
 import * as firstPartyProcessing from './0018-first-party-processing.ts';
 import * as erasureOfDerivedStores from './0019-erasure-of-derived-stores.ts';
 import * as ingestUploads from './0020-ingest-uploads.ts';
+import * as consoleUsersAndArchiving from './0023-console-users-and-archiving.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0018-first-party-processing': firstPartyProcessing,
   '0019-erasure-of-derived-stores': erasureOfDerivedStores,
   '0020-ingest-uploads': ingestUploads,
+  '0023-console-users-and-archiving': consoleUsersAndArchiving,
 };
