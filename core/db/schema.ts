@@ -36,6 +36,18 @@ export interface ApiKeyTable {
   revoked_at: Date | null;
 }
 
+export interface ConsoleSessionTable {
+  id: string;
+  tenant_id: string;
+  secret_hash: Uint8Array;
+  role: 'privacy_officer' | 'marketer' | 'admin';
+  scopes: string[];
+  actor: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
 export interface PeerTable {
   id: Generated<string>;
   tenant_id: string;
@@ -715,6 +727,8 @@ export interface Database {
   // 0018:
   tenant_settings: TenantSettingsTable;
   api_keys: ApiKeyTable;
+  // 0025:
+  console_sessions: ConsoleSessionTable;
   peers: PeerTable;
   audit_events: AuditEventTable;
   processing_records: ProcessingRecordTable;

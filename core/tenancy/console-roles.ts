@@ -1,0 +1,25 @@
+/**
+ * What each console role may do, as API scopes: a session holds scopes like a key, so the API
+ * enforces a role exactly as it enforces a key's scopes, whatever the pages show or hide.
+ */
+import { grants, type Scope } from './scopes.ts';
+
+export const consoleRoles = ['privacy_officer', 'marketer', 'admin'] as const;
+export type ConsoleRole = (typeof consoleRoles)[number];
+
+export const roleScopes: Record<ConsoleRole, readonly Scope[]> = {
+  privacy_officer: ['consent:read', 'consent:write', 'privacy:admin', 'records:read', 'audit:read', 'jobs:read', 'collaborations:read', 'collaborations:approve'],
+  marketer: ['data:read', 'data:write', 'tags:read', 'tags:write', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'jobs:read', 'collaborations:read'],
+  admin: ['admin'],
+};
+
+/** The role's scopes that the credential also holds: a session never gets more than what opened it. */
+export function sessionScopes(role: ConsoleRole, held: readonly string[]): Scope[] {
+  return roleScopes[role].filter((scope) => grants(held, scope));
+}
+
+/** The broadest role the credential can fully act as, for a sign-in that names none. */
+export function defaultRole(held: readonly string[]): ConsoleRole | undefined {
+  return consoleRoles.slice().reverse().find((role) => sessionScopes(role, held).length === roleScopes[role].length)
+    ?? (sessionScopes('privacy_officer', held).length > 0 ? 'privacy_officer' : sessionScopes('marketer', held).length > 0 ? 'marketer' : undefined);
+}
