@@ -26,6 +26,7 @@ import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
 import { psiRoutes } from './routes/psi-routes.ts';
+import { collaborationBudgetRoutes } from './routes/collaboration-budget-routes.ts';
 import { consoleSessionRoutes } from './routes/console-session-routes.ts';
 import { preferenceCentreRoutes } from './routes/preference-centre-routes.ts';
 import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
@@ -139,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tagRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(segmentRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(collaborationRoutes, { db: deps.db, identity: deps.identity });
+  await app.register(collaborationBudgetRoutes, { db: deps.db });
   await app.register(nodeCollaborationRoutes, { db: deps.db });
   const engines = deps.psiEngines ?? new PsiEngines();
   if (!deps.psiEngines) app.addHook('onClose', () => engines.close());

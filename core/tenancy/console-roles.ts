@@ -18,8 +18,10 @@ export function sessionScopes(role: ConsoleRole, held: readonly string[]): Scope
   return roleScopes[role].filter((scope) => grants(held, scope));
 }
 
-/** The broadest role the credential can fully act as, for a sign-in that names none. */
+/** For a sign-in that names no role: admin for an admin key, else the role most of whose scopes the key holds. */
 export function defaultRole(held: readonly string[]): ConsoleRole | undefined {
-  return consoleRoles.slice().reverse().find((role) => sessionScopes(role, held).length === roleScopes[role].length)
-    ?? (sessionScopes('privacy_officer', held).length > 0 ? 'privacy_officer' : sessionScopes('marketer', held).length > 0 ? 'marketer' : undefined);
+  if (held.includes('admin')) return 'admin';
+  const share = (role: ConsoleRole) => sessionScopes(role, held).length / roleScopes[role].length;
+  const best = (['privacy_officer', 'marketer'] as const).reduce((a, b) => (share(b) > share(a) ? b : a));
+  return share(best) > 0 ? best : undefined;
 }
