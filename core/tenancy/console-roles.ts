@@ -9,7 +9,7 @@ export type ConsoleRole = (typeof consoleRoles)[number];
 
 export const roleScopes: Record<ConsoleRole, readonly Scope[]> = {
   privacy_officer: ['consent:read', 'consent:write', 'privacy:admin', 'records:read', 'audit:read', 'jobs:read', 'collaborations:read', 'collaborations:approve'],
-  marketer: ['data:read', 'data:write', 'tags:read', 'tags:write', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'jobs:read', 'collaborations:read'],
+  marketer: ['data:read', 'data:write', 'tags:read', 'tags:write', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'collaborations:read', 'collaborations:write', 'jobs:read', 'consent:read'],
   admin: ['admin'],
 };
 
