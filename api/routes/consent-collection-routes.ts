@@ -7,9 +7,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { issueCollectionToken, MAX_COLLECTION_TOKEN_TTL_SECONDS, openCollectionToken } from '../../core/consent/collection-tokens.ts';
-import { recordConsentEvents } from '../../core/consent/record-consent-event.ts';
+import { consentGroupCommitOf } from '../../core/consent/consent-group-commit.ts';
 import type { Database } from '../../core/db/schema.ts';
-import { withTenant } from '../../core/db/tenant-scope.ts';
 import type { NodeIdentity } from '../../core/identity/node-identity.ts';
 import { ApiError } from '../errors.ts';
 import { principalOf } from '../plugins/auth.ts';
@@ -62,7 +61,7 @@ export const consentCollectionRoutes: FastifyPluginAsyncZod<{ db: Kysely<Databas
         subject: grant.subject,
         evidence: { ...event.evidence, collectionToken: grant.tokenId },
       }));
-      const recorded = await withTenant(db, grant.tenantId, (trx) => recordConsentEvents(trx, events));
+      const recorded = await consentGroupCommitOf(db).record(grant.tenantId, events);
       return reply.code(201).send({ results: recorded.map(({ seq, duplicate }) => ({ seq, duplicate })) });
     },
   );

@@ -11,7 +11,8 @@ import { mergeConsentSubjects } from '../../core/consent/merge-consent-subjects.
 import { PointGate } from '../../core/consent/point-gate.ts';
 import { disableNotice, findNotice, publishNotice } from '../../core/consent/notices.ts';
 import { definePurpose } from '../../core/consent/purposes.ts';
-import { recordConsentEvent, recordConsentEvents } from '../../core/consent/record-consent-event.ts';
+import { consentGroupCommitOf } from '../../core/consent/consent-group-commit.ts';
+import { recordConsentEvents } from '../../core/consent/record-consent-event.ts';
 import { verifyConsentLog } from '../../core/consent/verify-consent-log.ts';
 import { latestConsentCheckpoint, sealConsentCheckpoint, type StoredCheckpoint } from '../../core/consent/consent-checkpoints.ts';
 import { notFound } from '../../core/errors.ts';
@@ -124,8 +125,9 @@ export const consentRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; identi
       },
     },
     async (request, reply) => {
-      const recorded = await inCallerTenant(db, request, (trx) => recordConsentEvent(trx, request.body));
-      return reply.code(201).send({ seq: recorded.seq, duplicate: recorded.duplicate });
+      // Concurrent single events join one chain transaction (group commit) instead of queueing on the head lock.
+      const [recorded] = await consentGroupCommitOf(db).record(principalOf(request).tenantId, [request.body]);
+      return reply.code(201).send({ seq: recorded!.seq, duplicate: recorded!.duplicate });
     },
   );
 
