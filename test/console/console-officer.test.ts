@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeyPair } from '../../crypto/ed25519.ts';
 import { storageBackends } from '../support/test-database.ts';
 import { call, chromiumPresent, newPage, recordEvent, screenshot, signIn, startConsoleNode, type ConsoleNode } from './console-browser.ts';
 
@@ -98,6 +100,42 @@ describe.skipIf(!chromiumPresent).each(storageBackends)('console: roles, CSRF, p
     const table = await page.locator('figure').first().locator('table').textContent();
     expect(table).toMatch(/marketing\.email · app/);
     await screenshot(page, `consent-rates-${backend}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a collaboration\'s terms, each party\'s constraints, the strictest result and its budget, then revokes it after confirming', async () => {
+    const partner = await call(node.api, node.keys.admin, 'POST', '/v1/peers', { nodeId: randomUUID(), name: 'Media partner', publicKey: Buffer.from(generateSigningKeyPair().publicKey).toString('base64') });
+    await call(node.api, node.keys.admin, 'POST', '/v1/consent/purposes', { key: 'audience.matching', name: 'Audience matching', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, requiresNamedRecipient: true });
+    await call(node.api, node.keys.admin, 'POST', '/v1/consent/notices', { noticeKey: 'matching', language: 'zh-CN', content: '匹配通知', purposes: ['audience.matching'], recipients: ['ocean-engine'] });
+    const created = await call(node.api, node.keys.admin, 'POST', '/v1/collaborations', {
+      name: 'Spring launch',
+      parties: [{ nodeId: node.api.identity.nodeId, role: 'brand' }, { nodeId: partner.nodeId, role: 'partner' }],
+      purpose: 'audience.matching', recipients: ['ocean-engine'], outputs: { matchedToBrand: true, matchedToPartner: false }, idTypes: ['phone'],
+      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    const { page, problems } = await newPage(node);
+    await signIn(node, page, node.keys.officer);
+    await page.getByRole('link', { name: 'Collaborations' }).click();
+    await page.getByRole('row', { name: /Spring launch/ }).getByRole('button', { name: 'Show' }).click();
+    const detail = page.locator('section.detail');
+    await expect.poll(() => detail.getAttribute('data-status')).toBe('proposed');
+    await expect.poll(() => detail.locator('.budget').innerText()).toMatch(/runs: 0 \/ \d+/);
+    expect(await detail.locator('.budget').innerText()).toMatch(/ε: 0 \/ [\d.]+/);
+
+    await detail.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => detail.getByText('Constraints each party set').locator('xpath=following-sibling::ul[1]').innerText()).toContain('{}');
+    expect(await detail.locator('pre').nth(1).innerText()).toContain('Spring launch');
+    await screenshot(page, `collaboration-${backend}`);
+
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
+    });
+    await detail.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => detail.getAttribute('data-status')).toBe('revoked');
+    expect(asked).toContain('No party may run anything under it');
+    expect((await call(node.api, node.keys.officer, 'GET', `/v1/collaborations/${created.id}`)).status).toBe('revoked');
     expect(problems).toEqual([]);
   });
 });
