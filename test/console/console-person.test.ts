@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageBackends } from '../support/test-database.ts';
-import { chromiumPresent, newPage, screenshot, signIn, startConsoleNode, type ConsoleNode } from './console-browser.ts';
+import { call, chromiumPresent, newPage, recordEvent, screenshot, signIn, startConsoleNode, type ConsoleNode } from './console-browser.ts';
 
 describe.skipIf(!chromiumPresent).each(storageBackends)('console: sign-in and a person\'s consent on %s', (backend) => {
   let node: ConsoleNode;
@@ -31,5 +31,27 @@ describe.skipIf(!chromiumPresent).each(storageBackends)('console: sign-in and a 
     expect(receipt).toMatchObject({ iss: node.api.identity.nodeId, consentReceiptID: `${node.tenantId}:${receipt.consentReceiptID.split(':')[1]}` });
     await screenshot(page, `person-timeline-${backend}`);
     expect(problems).toEqual([]);
+  });
+
+  it('shows markup in purpose names and evidence as text, in the console and in the preference centre', async () => {
+    const attack = '<img src=x onerror="window.__xss=1">';
+    await call(node.api, node.keys.admin, 'POST', '/v1/consent/purposes', { key: 'marketing.sms', name: `${attack}Texts`, mechanism: 'opt_in', legalBasis: { pipl: 'consent' } });
+    const notice = await call(node.api, node.keys.admin, 'POST', '/v1/consent/notices', { noticeKey: 'sms', language: 'en', content: `${attack} notice`, purposes: ['marketing.sms'] });
+    await recordEvent(node.api, node.keys.admin, 'member-xss', { purpose: 'marketing.sms', noticeId: notice.id, evidence: { note: '<script>window.__xss=2</script>' } });
+
+    const { page } = await newPage(node);
+    await signIn(node, page, node.keys.officer);
+    await page.getByLabel('Identifier (subject reference)').fill('member-xss');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.locator('.timeline').innerText()).toContain('<script>window.__xss=2</script>');
+    expect(await page.locator('main img, main script').count()).toBe(0);
+
+    const { token } = await call(node.api, node.keys.collector, 'POST', '/v1/consent/collection-tokens', { subject: 'member-xss', ttlSeconds: 600 });
+    const centre = (await newPage(node, { width: 375, height: 740 })).page;
+    await centre.goto(`${node.url}/preferences?lang=en#token=${token}`);
+    await expect.poll(() => centre.locator('[data-purpose="marketing.sms"]').innerText()).toContain(`${attack}Texts`);
+    expect(await centre.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await centre.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 });
