@@ -52,7 +52,7 @@ export const consoleSessionRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database> 
       const scopes = role ? sessionScopes(role, principal.scopes) : [];
       if (!role || scopes.length === 0) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this key holds none of the scopes of ${role ?? 'any console role'}`);
       const actor = `apikey:${principal.keyId}`;
-      const opened = await openConsoleSession(db, { tenantId: principal.tenantId, role, scopes, actor });
+      const opened = await openConsoleSession(db, { tenantId: principal.tenantId, role, scopes, actor, apiKeyId: principal.keyId });
       await withTenant(db, principal.tenantId, (trx) => recordAuditEvent(trx, { actor, action: 'console.session.opened', targetType: 'console_session', details: { role } }));
       return reply
         .code(201)

@@ -43,6 +43,7 @@ export interface ConsoleSessionTable {
   role: 'privacy_officer' | 'marketer' | 'admin';
   scopes: string[];
   actor: string;
+  api_key_id: string | null;
   created_at: CreatedAt;
   expires_at: Date;
   ended_at: Date | null;

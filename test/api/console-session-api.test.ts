@@ -7,6 +7,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeApiKey } from '../../core/tenancy/api-keys.ts';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
 
@@ -85,6 +86,14 @@ describe.each(storageBackends)('console sessions on %s', (backend) => {
     expect((await api.app.inject({ url: '/v1/privacy-requests', headers: { cookie: session } })).json().code).toBe('ACCORD_ERR_FORBIDDEN');
     const audit = await api.app.inject({ url: '/v1/audit-events', headers: bearer(admin.token) });
     expect(audit.json().items).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'console.session.opened', actor: `apikey:${admin.id}` })]));
+  });
+
+  it('ends the sessions a key opened when the key is revoked', async () => {
+    const key = await api.keyFor('brand', ['privacy:admin']);
+    const { session } = await signIn(api, key.token);
+    expect((await api.app.inject({ url: '/v1/privacy-requests', headers: { cookie: session } })).statusCode).toBe(200);
+    expect(await revokeApiKey(t.db, key.id)).toBe(true);
+    expect((await api.app.inject({ url: '/v1/privacy-requests', headers: { cookie: session } })).json().code).toBe('ACCORD_ERR_UNAUTHENTICATED');
   });
 
   it('does not take a session cookie from another node, nor show a session another tenant\'s data', async () => {
