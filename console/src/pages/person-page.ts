@@ -1,6 +1,7 @@
 /**
- * A person's consent: find them by their subject reference, see every event in order (notice
- * version, channel, source, evidence) and what holds now, and verify: the node recomputes the hash
+ * A person's consent: find them by an identifier (looked up by its keyed hash through
+ * POST /v1/persons/lookup, never listed) or their subject reference, see every event in order
+ * (notice version, channel, source, evidence) and what holds now, and verify: the node recomputes the hash
  * chain and the signed checkpoints, and a signed receipt of their newest event is shown.
  */
 import { html } from 'htm/preact';
@@ -26,6 +27,11 @@ interface History {
   events: HistoryEvent[];
   state: { purpose: string; recipient: string | null; regime: string; granted: boolean; decidedAt: string }[];
 }
+interface Notice {
+  noticeKey: string;
+  version: number;
+  language: string;
+}
 interface Verification {
   ok: boolean;
   eventsChecked: number;
@@ -49,12 +55,27 @@ export function PersonPage({ session }: PageProps) {
       setError((problem as Error).message);
     }
   };
-  const load = (subject: string) => attempt(async () => setHistory(await api<History>('GET', `/v1/consent/history?${query({ subject })}`)));
+  const [notices, setNotices] = useState<Record<string, string>>({});
+  const load = (subject: string) =>
+    attempt(async () => {
+      const found = await api<History>('GET', `/v1/consent/history?${query({ subject })}`);
+      setHistory(found);
+      // Each notice version once; an id the catalogue cannot name is shown as it is.
+      const ids = [...new Set(found.events.map((e) => e.noticeId).filter((id): id is string => id !== null))];
+      const named = await Promise.all(ids.map((id) => api<Notice>('GET', `/v1/consent/notices/${id}`).then((n) => [id, `${n.noticeKey} v${n.version} (${n.language})`] as const, () => [id, id] as const)));
+      setNotices(Object.fromEntries(named));
+    });
   const find = (event: Event) => {
     event.preventDefault();
     setVerification(undefined);
     setReceipt(undefined);
-    void load(String(new FormData(event.target as HTMLFormElement).get('subject') ?? '').trim());
+    const form = Object.fromEntries(new FormData(event.target as HTMLFormElement)) as Record<string, string>;
+    const value = (form.subject ?? '').trim();
+    if (form.type === 'subject') return void load(value);
+    void attempt(async () => {
+      const person = await api<{ subject: string }>('POST', '/v1/persons/lookup', { type: form.type, value, ...(form.scope ? { scope: form.scope } : {}) });
+      await load(person.subject);
+    });
   };
   const verify = () =>
     attempt(async () => {
@@ -71,7 +92,14 @@ export function PersonPage({ session }: PageProps) {
   return html`<section>
     <h1>${t('person')}</h1>
     <form class="inline" onSubmit=${find} role="search">
-      <label>${t('identifier')} <input name="subject" required maxlength="200" /></label>
+      <label>${t('identifierType')} <select name="type">
+        <option value="subject">${t('subjectReference')}</option>
+        <option value="email">email</option>
+        <option value="phone">phone</option>
+        <option value="member_id">member_id</option>
+      </select></label>
+      <label>${t('identifier')} <input name="subject" required maxlength="1024" /></label>
+      <label>${t('identifierScope')} <input name="scope" maxlength="128" /></label>
       <button type="submit">${t('find')}</button>
     </form>
     ${error && html`<p role="alert" class="error">${error}</p>`}
@@ -85,7 +113,7 @@ export function PersonPage({ session }: PageProps) {
       ${history.events.length === 0 ? html`<p>${t('noEvents')}</p>` : html`
         <ol class="timeline">${history.events.map((e) => html`<li data-seq=${e.seq}>
           <strong>${e.kind}</strong> · ${e.purpose}${e.recipient ? ` → ${e.recipient}` : ''} · ${e.regime}
-          <div class="meta">#${e.seq} · ${new Date(e.collectedAt).toLocaleString()} · ${t('channel')}: ${e.channel} · ${t('source')}: ${e.source} · ${t('notice')}: ${e.noticeId ?? '—'}</div>
+          <div class="meta">#${e.seq} · ${new Date(e.collectedAt).toLocaleString()} · ${t('channel')}: ${e.channel} · ${t('source')}: ${e.source} · ${t('notice')}: ${e.noticeId ? (notices[e.noticeId] ?? e.noticeId) : '—'}</div>
           ${Object.keys(e.evidence).length > 0 && html`<dl class="evidence">${Object.entries(e.evidence).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`}
         </li>`)}</ol>`}
       ${holds(session, 'privacy:admin') && html`<p class="actions">
