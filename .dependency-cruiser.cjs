@@ -3,7 +3,9 @@
  * own files passes only if a rule below allows it, so a new folder cannot open a path around the
  * layers (consent → shared/ → api/ passed when the rules only forbade known folders). crypto is a
  * leaf; consent sees only crypto; core sees crypto and consent; connectors implement core's ports;
- * api, cli, bin, bench and test are roots, and nothing below them imports them. A top-level folder
+ * api, cli, bin, bench and test are roots, and nothing below them imports them. The web console
+ * (console/) runs in a browser and reaches the node only through its HTTP API: it imports packages
+ * and itself, nothing of the node's code. A top-level folder
  * not named here may import packages but nothing of ours, and nothing of ours may import it.
  */
 const within = (area, ...below) => ({ from: { path: `^${area}/` }, to: { path: `^(${[area, ...below].join('|')})/` } });
@@ -18,6 +20,7 @@ module.exports = {
     within('api', 'connectors', 'core', 'consent', 'crypto'),
     within('cli', 'api', 'connectors', 'core', 'consent', 'crypto'),
     within('bin', 'cli'),
+    within('console'),
     { comment: 'Benchmarks and tests may import anything of ours.', from: { path: '^(bench|test)/' }, to: {} },
   ],
   allowedSeverity: 'error',
@@ -40,7 +43,7 @@ module.exports = {
     },
   ],
   options: {
-    exclude: { path: '^(node_modules|data|coverage)/' },
+    exclude: { path: '^(node_modules|data|coverage|console/dist)/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

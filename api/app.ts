@@ -15,6 +15,8 @@ import { PsiEngines } from '../core/psi/psi-engines.ts';
 import { ApiError } from './errors.ts';
 import { auth, presentedKeyId } from './plugins/auth.ts';
 import { openApi } from './plugins/openapi.ts';
+import { consolePages } from './plugins/console-pages.ts';
+import { consoleSession } from './plugins/console-session.ts';
 import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
@@ -24,6 +26,9 @@ import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
 import { psiRoutes } from './routes/psi-routes.ts';
 import { consentCatalogueRoutes } from './routes/consent-catalogue-routes.ts';
+import { collaborationBudgetRoutes } from './routes/collaboration-budget-routes.ts';
+import { consoleSessionRoutes } from './routes/console-session-routes.ts';
+import { preferenceCentreRoutes } from './routes/preference-centre-routes.ts';
 import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
 import { consentImportRoutes } from './routes/consent-import-routes.ts';
 import { consentPreferenceRoutes } from './routes/consent-preference-routes.ts';
@@ -58,6 +63,8 @@ export interface AppDeps {
   psiEngines?: PsiEngines;
   /** The process's one consent gate, shared with its job processors (its projections are loaded once). */
   gate: ConsentGate;
+  /** Where the built console is (default console/dist); tests serve their own build. */
+  consoleRoot?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -110,6 +117,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.rateLimit !== false) await limit.call(app, request, reply);
   });
+  // Before auth: a console page's session cookie stands in for a key (CSRF-checked).
+  await app.register(consoleSession, { db: deps.db });
   await app.register(auth, { db: deps.db });
   await app.register(nodeAuth, { db: deps.db, identity: deps.identity });
   await app.register(idempotency, { db: deps.db });
@@ -136,11 +145,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tagRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(segmentRoutes, { ...consentDeps, gate: deps.gate });
   await app.register(collaborationRoutes, { db: deps.db, identity: deps.identity });
+  await app.register(collaborationBudgetRoutes, { db: deps.db });
   await app.register(nodeCollaborationRoutes, { db: deps.db });
   const engines = deps.psiEngines ?? new PsiEngines();
   if (!deps.psiEngines) app.addHook('onClose', () => engines.close());
   const psi = psiNodeOf(deps.identity, deps.masterKey, engines, deps.gate);
   await app.register(psiRoutes, { db: deps.db, psi });
   await app.register(psiNodeRoutes, { db: deps.db, psi });
+  await app.register(consoleSessionRoutes, { db: deps.db });
+  await app.register(preferenceCentreRoutes, { db: deps.db, identity: deps.identity });
+  await app.register(consolePages, deps.consoleRoot ? { root: deps.consoleRoot } : {});
   return app;
 }

@@ -3,8 +3,9 @@
  * API key with a scope (`config.scope`), by a peer node's signature (`config.nodeAuth`, see
  * node-auth.ts), or not at all because the route says why it is public (`config.public`, the
  * reason). A route that declares none of them is not public: it takes an admin key. The key comes
- * as `Authorization: Bearer <key>` or `X-API-Key`. Unknown, malformed and revoked keys get the same
- * answer. test/api/route-auth.test.ts lists every route and holds each to its declaration.
+ * as `Authorization: Bearer <key>` or `X-API-Key`; a console page may instead carry a session cookie
+ * (console-session.ts), whose scopes are checked here just like a key's. Unknown, malformed and
+ * revoked keys get the same answer. test/api/route-auth.test.ts lists every route and holds each to its declaration.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -28,7 +29,7 @@ declare module 'fastify' {
   }
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   // Auth schemes are case-insensitive (RFC 9110).
   if (header && /^bearer /i.test(header)) return header.slice('bearer '.length).trim();
@@ -48,8 +49,9 @@ export const auth = fp(async (app: FastifyInstance, { db }: { db: Kysely<Databas
     if (publicBecause || nodeAuth || request.is404) return;
     const needed = scope ?? 'admin';
     const key = presentedKey(request);
-    if (!key) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
-    const principal = await keys.authenticate(key);
+    const session = key ? undefined : request.consoleSession?.principal;
+    if (!key && !session) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
+    const principal = session ?? (await keys.authenticate(key!));
     if (!principal) throw new ApiError('ACCORD_ERR_UNAUTHENTICATED', 'the API key is not valid');
     const acceptable: readonly Scope[] = typeof needed === 'string' ? [needed] : needed;
     if (!acceptable.some((scope) => grants(principal.scopes, scope))) throw new ApiError('ACCORD_ERR_FORBIDDEN', `this endpoint needs the scope ${acceptable.join(' or ')}`);
@@ -70,7 +72,7 @@ export function principalOf(request: FastifyRequest): ApiKeyPrincipal {
   return request.principal;
 }
 
-export const actorOf = (request: FastifyRequest) => `apikey:${principalOf(request).keyId}`;
+export const actorOf = (request: FastifyRequest) => request.consoleSession?.actor ?? `apikey:${principalOf(request).keyId}`;
 
 /** Runs work in the caller's tenant, where row-level security hides every other tenant. */
 export function inCallerTenant<T>(db: Kysely<Database>, request: FastifyRequest, work: (trx: TenantTransaction) => Promise<T>): Promise<T> {

@@ -48,6 +48,19 @@ export interface ConsoleUserTable {
   disabled_at: Date | null;
 }
 
+export interface ConsoleSessionTable {
+  id: string;
+  tenant_id: string;
+  secret_hash: Uint8Array;
+  role: 'privacy_officer' | 'marketer' | 'admin';
+  scopes: string[];
+  actor: string;
+  api_key_id: string | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
 export interface PeerTable {
   id: Generated<string>;
   tenant_id: string;
@@ -744,6 +757,8 @@ export interface Database {
   api_keys: ApiKeyTable;
   // 0023:
   console_users: ConsoleUserTable;
+  // 0025:
+  console_sessions: ConsoleSessionTable;
   peers: PeerTable;
   audit_events: AuditEventTable;
   processing_records: ProcessingRecordTable;

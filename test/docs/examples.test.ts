@@ -33,6 +33,7 @@ vi.mock('../../cli/with-database.ts', () => ({
 export const NOT_RUN: readonly (readonly [RegExp, string])[] = [
   [/^npm (ci|test)\b/, 'installs the dependencies or runs the whole suite: the test itself is that suite'],
   [/^npm start\b/, 'starts a long-running node: this test is such a node'],
+  [/^npm run build:console\b/, "builds the console; the browser tests (test/console/console-browser.ts) build it with the same Vite config first"],
   [/^npm run bench\b/, 'long-running benchmarks; `npm run bench -- psi --smoke` is their own check'],
   [/^accord psi join\b/, "a whole PSI run with the brand node's job runner; test/cli/psi-command.test.ts runs it"],
   [/\/v1\/psi\/runs\/\$RUN\/matches\b/, 'needs a completed run, which needs the job runners of both nodes: test/api/psi-run.test.ts reads matches'],

@@ -20,6 +20,7 @@ import * as firstPartyProcessing from './0018-first-party-processing.ts';
 import * as erasureOfDerivedStores from './0019-erasure-of-derived-stores.ts';
 import * as ingestUploads from './0020-ingest-uploads.ts';
 import * as consoleUsersAndArchiving from './0023-console-users-and-archiving.ts';
+import * as consoleSessions from './0025-console-sessions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0019-erasure-of-derived-stores': erasureOfDerivedStores,
   '0020-ingest-uploads': ingestUploads,
   '0023-console-users-and-archiving': consoleUsersAndArchiving,
+  '0025-console-sessions': consoleSessions,
 };
