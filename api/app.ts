@@ -14,6 +14,8 @@ import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
+import type { ScoringPolicy } from '../core/scoring/model-spec.ts';
+import { scoringNodeOf } from '../core/scoring/scoring-node.ts';
 import { ApiError } from './errors.ts';
 import { auth, markRoutesPublic, presentedKeyId } from './plugins/auth.ts';
 import { nodeAuth } from './plugins/node-auth.ts';
@@ -23,6 +25,8 @@ import { frameworkErrorHandler, problemDetails } from './plugins/problem-details
 import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
+import { modelNodeRoutes } from './routes/model-node-routes.ts';
+import { modelRoutes } from './routes/model-routes.ts';
 import { psiRoutes } from './routes/psi-routes.ts';
 import { consentCollectionRoutes } from './routes/consent-collection-routes.ts';
 import { consentImportRoutes } from './routes/consent-import-routes.ts';
@@ -54,6 +58,8 @@ export interface AppDeps {
   psiEngines?: PsiEngines;
   /** The process's one consent gate, shared with its job processors (its projections are loaded once). */
   gate: ConsentGate;
+  /** Federated scoring's policy (batch, release and audit minimums); the defaults unless given. */
+  scoringPolicy?: ScoringPolicy;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -137,5 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const psi = psiNodeOf(deps.identity, deps.masterKey, engines, deps.gate);
   await app.register(psiRoutes, { db: deps.db, psi });
   await app.register(psiNodeRoutes, { db: deps.db, psi });
+  const scoring = scoringNodeOf(deps.identity, deps.masterKey, deps.gate, deps.scoringPolicy);
+  await app.register(modelRoutes, { db: deps.db, scoring });
+  await app.register(modelNodeRoutes, { db: deps.db, scoring });
   return app;
 }

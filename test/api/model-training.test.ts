@@ -1,0 +1,167 @@
+/**
+ * Federated scoring between two nodes over real HTTP: a brand and a data provider agree a model spec
+ * (signed, strictest wins), align rows from a PSI run through both gates, train as jobs with live
+ * progress, and release lead scores only through the provider's audit, caps and minimum batch.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTenant } from '../../core/db/tenant-scope.ts';
+import { syntheticData } from '../support/two-party-scoring.ts';
+import { storageBackends } from '../support/test-database.ts';
+import { modelEnded, psiRun, scoringCollaboration, scoringConsent, seedTags, seedUsers, startScoringNode, stopScoringNodes, type ScoringTestNode } from './scoring-fixtures.ts';
+import { PROFILING_PURPOSE } from '../../core/consent/profiling-purpose.ts';
+import { SCORING_PURPOSE } from './scoring-fixtures.ts';
+
+const PEOPLE = 2000;
+/** Brand users 0..1599: 0..1399 are labelled customers, 1400..1599 unlabelled leads. The provider holds all 2,000. */
+const LABELLED = 1400;
+const BRAND_USERS = 1600;
+const PROVIDER_TAGS = Array.from({ length: 8 }, (_, j) => `t${j}`);
+
+describe.each(storageBackends)('federated models between two nodes on %s', (backend) => {
+  let brand: ScoringTestNode;
+  let provider: ScoringTestNode;
+  let collaborationId: string;
+  let psiRunId: string;
+
+  beforeAll(async () => {
+    brand = await startScoringNode(backend, 'Brand');
+    provider = await startScoringNode(backend, 'Ocean Data');
+    const data = syntheticData({ rows: PEOPLE, providerFeatures: PROVIDER_TAGS.length, brandFeatures: 1 });
+    const users = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const brandPersons = await seedUsers(brand, users(BRAND_USERS));
+    const providerPersons = await seedUsers(provider, users(PEOPLE));
+    await scoringConsent(provider, users(PEOPLE).map((u) => providerPersons.get(u)!), 'given');
+    await scoringConsent(brand, users(BRAND_USERS).map((u) => brandPersons.get(u)!), 'given', [SCORING_PURPOSE, PROFILING_PURPOSE]);
+    const column = (persons: Map<number, number>, count: number, value: (u: number) => number) => new Map(users(count).map((u) => [persons.get(u)!, value(u)]));
+    await seedTags(provider, Object.fromEntries(PROVIDER_TAGS.map((tag, j) => [tag, column(providerPersons, PEOPLE, (u) => data.provider[j]![u]!)])));
+    await seedTags(brand, {
+      converted: column(brandPersons, LABELLED, (u) => data.labels[u]!),
+      // A label crafted to copy one provider tag: the audit must refuse its model.
+      copy_t0: column(brandPersons, LABELLED, (u) => Number(data.provider[0]![u]! > 0)),
+      visits: column(brandPersons, BRAND_USERS, (u) => data.brand[0]![u]!),
+      is_lead: new Map(users(BRAND_USERS).slice(LABELLED).map((u) => [brandPersons.get(u)!, 1])),
+    });
+    collaborationId = await scoringCollaboration(brand, provider);
+    psiRunId = await psiRun(brand, collaborationId);
+    // Users 0..19 withdraw at the provider after the match: its gate keeps them out of training.
+    await scoringConsent(provider, users(20).map((u) => providerPersons.get(u)!), 'withdrawn');
+  }, 120_000);
+
+  afterAll(() => stopScoringNodes(brand, provider));
+
+  const propose = (overrides: Record<string, unknown> = {}) =>
+    brand.node.call('POST', '/v1/models', { collaborationId, name: 'Speed', target: 'speed', psiRunId, labelTag: 'converted', brandTags: ['visits'], providerTags: PROVIDER_TAGS, batchRows: 256, epochs: 3, ...overrides });
+
+  async function approvedModel(overrides: Record<string, unknown> = {}, constraints: Record<string, unknown> = {}): Promise<string> {
+    const proposed = await propose(overrides);
+    expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
+    const approved = await provider.node.call('POST', `/v1/models/${proposed.body.id}/approve`, { constraints });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    return proposed.body.id as string;
+  }
+
+  let speedModel: string;
+
+  it('agrees a spec signed by both, the strictest settings winning', async () => {
+    speedModel = await approvedModel({}, { minLabelDpSigma: 5, maxEpochs: 2 });
+    const view = (await brand.node.call('GET', `/v1/models/${speedModel}`)).body;
+    expect(view.status).toBe('approved');
+    expect(view.effectiveSpec).toMatchObject({ labelDpSigma: 5, epochs: 2, batchRows: 256 });
+    expect(view.spec).toMatchObject({ labelDpSigma: 4, epochs: 3 });
+    expect(view.approvals.map((a: { nodeId: string }) => a.nodeId).sort()).toEqual([brand.node.identity.nodeId, provider.node.identity.nodeId].sort());
+    expect((await provider.node.call('GET', `/v1/models/${speedModel}`)).body).toMatchObject({ role: 'provider', status: 'approved', effectiveSpec: { labelDpSigma: 5, epochs: 2 } });
+  });
+
+  it('trains as jobs on both nodes, with progress and validation AUC at the brand, on the rows both gates allow', async () => {
+    const started = await brand.node.call('POST', `/v1/models/${speedModel}/train`);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const trained = await modelEnded(brand, speedModel);
+    expect(trained.error).toBeNull();
+    expect(trained.status).toBe('trained');
+    expect(trained.progress.map((p) => p.epoch)).toEqual([1, 2]);
+    expect(trained.progress.at(-1)!.validationAuc).toBeGreaterThan(0.75);
+    expect((await modelEnded(provider, speedModel)).status).toBe('trained');
+
+    const brandCard = (await brand.node.call('GET', `/v1/models/${speedModel}/card`)).body;
+    expect(brandCard.features).toEqual({ brand: ['visits'], provider: 8 });
+    expect(brandCard.audit.passed).toBe(true);
+    expect(brandCard.labelPrivacy.epsilon).toBeGreaterThan(0);
+    const providerCard = (await provider.node.call('GET', `/v1/models/${speedModel}/card`)).body;
+    expect(providerCard.features.brand).toBe(1);
+    expect(providerCard.features.provider.map((f: { tag: string }) => f.tag)).toEqual(PROVIDER_TAGS);
+    expect(providerCard.metrics).toBeNull();
+
+    // 1,400 labelled matches went to the provider; its gate kept out users 0..19.
+    const record = async (n: ScoringTestNode) =>
+      withTenant(n.node.t.db, n.node.tenantId, (trx) => trx.selectFrom('processing_records').select(['subjects_in', 'subjects_out']).where('activity', '=', 'scoring.training').executeTakeFirstOrThrow());
+    expect(await record(provider)).toEqual({ subjects_in: LABELLED, subjects_out: LABELLED - 20 });
+    expect(await record(brand)).toEqual({ subjects_in: LABELLED, subjects_out: LABELLED - 20 });
+    expect(await withTenant(provider.node.t.db, provider.node.tenantId, (trx) => trx.selectFrom('scoring_models').select('row_persons').where('id', '=', speedModel).executeTakeFirstOrThrow())).toMatchObject({ row_persons: expect.any(Array) });
+  });
+
+  let leadSegment: number;
+
+  it('scores at least 100 leads into brand-side tags, once per person and model', async () => {
+    const segment = await brand.node.call('POST', '/v1/segments', { kind: 'static', name: 'Leads', rule: { tag: 'is_lead', op: 'has' } });
+    expect(segment.status, JSON.stringify(segment.body)).toBe(201);
+    leadSegment = segment.body.segment.id;
+    const scored = await brand.node.call('POST', '/v1/scores', { speedModelId: speedModel, segmentId: leadSegment });
+    expect(scored.status, JSON.stringify(scored.body)).toBe(200);
+    expect(scored.body).toEqual({ requested: 200, scored: 200, tags: { speed: 'lead_speed', revenue: null } });
+    const values = (await brand.node.call('GET', '/v1/tags/lead_speed/values?limit=1000')).body.values as { value: number }[];
+    expect(values).toHaveLength(200);
+    expect(values.every((v) => v.value >= 0 && v.value <= 1)).toBe(true);
+    const inSegment = await brand.node.call('POST', '/v1/segments/estimate', { rule: { tag: 'lead_speed', op: '>', value: 0.5 } });
+    expect(inSegment.status).toBe(200);
+
+    const again = await brand.node.call('POST', '/v1/scores', { speedModelId: speedModel, segmentId: leadSegment });
+    expect(again.body.code).toBe('ACCORD_ERR_SCORING_RELEASE_CAP');
+    const records = await withTenant(provider.node.t.db, provider.node.tenantId, (trx) => trx.selectFrom('processing_records').select(['subjects_out']).where('activity', '=', 'scoring.lead-scores.released').execute());
+    expect(records).toEqual([{ subjects_out: 200 }]);
+    const stored = await withTenant(brand.node.t.db, brand.node.tenantId, (trx) => trx.selectFrom('processing_records').select(['subjects_out']).where('activity', '=', 'scoring.lead-scores.stored').execute());
+    expect(stored).toEqual([{ subjects_out: 200 }]);
+  });
+
+  it('refuses a scoring request below 100 leads', async () => {
+    const few = await brand.node.call('POST', '/v1/segments', { kind: 'static', name: 'Few leads', rule: { all: [{ tag: 'is_lead', op: 'has' }, { tag: 'visits', op: '>', value: 1.5 }] } });
+    expect(few.status, JSON.stringify(few.body)).toBe(201);
+    const refused = await brand.node.call('POST', '/v1/scores', { speedModelId: speedModel, segmentId: few.body.segment.id });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('ACCORD_ERR_SCORING_RELEASE_TOO_SMALL');
+  });
+
+  it('refuses specs whose batches are below the feature count or the minimum, and tags the provider does not offer', async () => {
+    expect((await propose({ batchRows: 5 })).body.code).toBe('ACCORD_ERR_SCORING_BATCH_BELOW_FEATURES');
+    expect((await propose({ batchRows: 100 })).body.code).toBe('ACCORD_ERR_SCORING_BATCH_BELOW_MINIMUM');
+    const unknownTag = await propose({ providerTags: [...PROVIDER_TAGS, 'income'] });
+    expect(unknownTag.status).toBe(422);
+    expect(unknownTag.body.code).toBe('ACCORD_ERR_SCORING_SPEC_INVALID');
+    expect((await propose({ target: 'lookalike', brandTags: [] })).body.code).toBe('ACCORD_ERR_SCORING_NOT_ALLOWED');
+  });
+
+  it('refuses, at the provider, to release scores from a model trained on a label that copies one tag', async () => {
+    const crafted = await approvedModel({ labelTag: 'copy_t0', brandTags: [] });
+    expect((await brand.node.call('POST', `/v1/models/${crafted}/train`)).status).toBe(202);
+    expect((await modelEnded(brand, crafted)).status).toBe('trained');
+    expect((await modelEnded(provider, crafted)).status).toBe('trained');
+    const card = (await provider.node.call('GET', `/v1/models/${crafted}/card`)).body;
+    expect(card.audit.passed).toBe(false);
+    // The brand never got partial scores for validation either.
+    expect((await brand.node.call('GET', `/v1/models/${crafted}/card`)).body.audit.passed).toBe(false);
+    const refused = await brand.node.call('POST', '/v1/scores', { speedModelId: crafted, segmentId: leadSegment });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('ACCORD_ERR_SCORING_AUDIT_REFUSED');
+  });
+
+  it('refuses a different message for a step already received, and a message of the wrong kind', async () => {
+    const { signedRequest } = await import('../../core/peers/peer-client.ts');
+    const send = (kind: string, step: number, bytes: Uint8Array) =>
+      signedRequest(provider.node.identity, { nodeId: brand.node.identity.nodeId, baseUrl: brand.node.url }, 'POST', `/v1/node/models/${speedModel}/messages/${kind}/${step}`, bytes, 'application/octet-stream');
+    const replayed = await send('products', 0, new Uint8Array([1, 2, 3]));
+    expect(replayed.status).toBe(409);
+    expect((await replayed.json()).code).toBe('ACCORD_ERR_SCORING_MESSAGE_CONFLICT');
+    const wrongKind = await send('masked-sums', 0, new Uint8Array([1]));
+    expect(wrongKind.status).toBe(403);
+    expect((await wrongKind.json()).code).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+  });
+});

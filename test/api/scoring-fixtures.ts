@@ -1,0 +1,183 @@
+/**
+ * Two-node federated-scoring setup: a brand and a data provider, each with its own database, job
+ * runner and consent catalogue for `scoring.leads` to the recipient `ocean-data`; synthetic tags
+ * (test/support/two-party-scoring.ts) on both sides for the same people by email; a collaboration
+ * between them for that purpose, approved by both; and a PSI run whose matches align the rows.
+ * The batch minimum is lowered for test-sized data (a policy setting of the node).
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { nodeJobProcessors } from '../../api/job-processors.ts';
+import { recordConsentEvents } from '../../core/consent/record-consent-event.ts';
+import { publishNotice } from '../../core/consent/notices.ts';
+import { definePurpose } from '../../core/consent/purposes.ts';
+import { PROFILING_PURPOSE } from '../../core/consent/profiling-purpose.ts';
+import { withTenant } from '../../core/db/tenant-scope.ts';
+import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
+import { openIdentifiers } from '../../core/identifiers/identifier-store.ts';
+import type { JobRunner } from '../../core/jobs/job-runner.ts';
+import { PsiEngines } from '../../core/psi/psi-engines.ts';
+import { parseScoringPolicy } from '../../core/scoring/model-spec.ts';
+import { scoringNodeOf, type ScoringNode } from '../../core/scoring/scoring-node.ts';
+import { defineTag } from '../../core/tags/tag-definitions.ts';
+import { writeTagValues } from '../../core/tags/tag-value-store.ts';
+import { createTestRunner, waitFor, type QueueBackend } from '../support/job-runners.ts';
+import type { StorageBackend } from '../support/test-database.ts';
+import { introduce, startCollaborationNode, type CollaborationNode } from './collaboration-nodes.ts';
+import { FaultSwitch } from './psi-fixtures.ts';
+
+export const SCORING_PURPOSE = 'scoring.leads';
+export const DATA_RECIPIENT = 'ocean-data';
+export const MASTER_KEY = new Uint8Array(32).fill(3);
+export const TEST_POLICY = parseScoringPolicy({ minBatchRows: 256 });
+
+export interface ScoringTestNode {
+  readonly node: CollaborationNode;
+  readonly engines: PsiEngines;
+  /** Loses or holds requests to this node, as a cut connection or a dying peer would. */
+  readonly faults: FaultSwitch;
+  runner: JobRunner;
+  /** The scoring node of the current runner (its HE sessions are that worker's). */
+  scoring: ScoringNode;
+  /**
+   * A new worker: fresh processors (no HE sessions kept) and a fresh runner; the old one is not
+   * stopped. `abandonedAfterMs: 0` takes back the jobs the old one was running, as after a crash.
+   */
+  restartWorker(options?: { abandonedAfterMs?: number }): Promise<void>;
+}
+
+export async function startScoringNode(backend: StorageBackend, name: string, queue: QueueBackend = 'in-process'): Promise<ScoringTestNode> {
+  const faults = new FaultSwitch();
+  const node = await startCollaborationNode(backend, name, (app) => faults.install(app), { scoringPolicy: TEST_POLICY });
+  await withTenant(node.t.db, node.tenantId, async (trx) => {
+    await definePurpose(trx, { key: SCORING_PURPOSE, name: 'Lead scoring with a data partner', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: true, crossBorder: false, publicDisclosure: false });
+    await publishNotice(trx, { noticeKey: 'scoring', language: 'zh-CN', content: '评分通知', purposes: [SCORING_PURPOSE, PROFILING_PURPOSE], recipients: [DATA_RECIPIENT], dataCategories: ['identifiers', 'tags'] });
+  });
+  const engines = new PsiEngines(1);
+  const test: ScoringTestNode = {
+    node,
+    engines,
+    faults,
+    runner: undefined as unknown as JobRunner,
+    scoring: undefined as unknown as ScoringNode,
+    async restartWorker(options = {}) {
+      test.scoring = scoringNodeOf(node.identity, MASTER_KEY, node.gate, TEST_POLICY);
+      test.runner = createTestRunner(queue, node.t.db, nodeJobProcessors(node.identity, MASTER_KEY, engines, node.gate, test.scoring), options);
+      await test.runner.start();
+    },
+  };
+  await test.restartWorker();
+  return test;
+}
+
+export async function stopScoringNodes(...nodes: (ScoringTestNode | undefined)[]): Promise<void> {
+  for (const n of nodes) {
+    if (!n) continue;
+    n.faults.releaseHeld();
+    await n.runner.stop();
+    await n.scoring.sessions.clear();
+    await n.engines.close();
+    await n.node.close();
+  }
+}
+
+export const emailOf = (i: number) => `user${i}@example.com`;
+
+/** Ingests the users by email; returns person ids by user number. */
+export async function seedUsers(n: ScoringTestNode, users: readonly number[]): Promise<Map<number, number>> {
+  for (let i = 0; i < users.length; i += 1000) {
+    const ingested = await n.node.call('POST', '/v1/ingest/members/batch', { records: users.slice(i, i + 1000).map((u) => ({ email: emailOf(u) })) });
+    expect(ingested.status, JSON.stringify(ingested.body)).toBe(201);
+  }
+  return withTenant(n.node.t.db, n.node.tenantId, async (trx) => {
+    const links = await trx.selectFrom('identity_links').select(['person_id', 'identifier_id']).where('identifier_type', '=', 'email').execute();
+    const opened = await openIdentifiers(trx, new IdentifierKeys(MASTER_KEY), links.map((link) => Number(link.identifier_id)));
+    return new Map(links.map((link) => [Number(/\d+/.exec(opened.get(Number(link.identifier_id))!.value)![0]), Number(link.person_id)]));
+  });
+}
+
+/** The persons give (or withdraw) consent for scoring with the data partner, and (brand leads) for profiling. */
+export async function scoringConsent(n: ScoringTestNode, persons: readonly number[], kind: 'given' | 'withdrawn', purposes: readonly string[] = [SCORING_PURPOSE]): Promise<void> {
+  await withTenant(n.node.t.db, n.node.tenantId, async (trx) => {
+    const noticeId = (await trx.selectFrom('consent_notices').select('id').where('notice_key', '=', 'scoring').orderBy('version', 'desc').executeTakeFirstOrThrow()).id;
+    const events = purposes.flatMap((purpose) =>
+      persons.map((person) => ({
+        clientEventId: `${kind}-${randomUUID()}`,
+        subject: `person:${person}`,
+        purpose,
+        recipient: purpose === SCORING_PURPOSE ? DATA_RECIPIENT : '',
+        regime: 'pipl' as const,
+        kind,
+        ...(kind === 'given' ? { noticeId } : {}),
+        channel: 'app',
+        source: 'signup',
+        collectedAt: new Date(),
+      })),
+    );
+    for (let i = 0; i < events.length; i += 500) await recordConsentEvents(trx, events.slice(i, i + 500));
+  });
+}
+
+/** Static number tags with these values per person. */
+export async function seedTags(n: ScoringTestNode, columns: Record<string, Map<number, number>>): Promise<void> {
+  await withTenant(n.node.t.db, n.node.tenantId, async (trx) => {
+    for (const [key, values] of Object.entries(columns)) {
+      await defineTag(trx, { key, kind: 'static', valueType: 'number', multiValued: false, description: key, owner: 'test' }, 'test');
+      await writeTagValues(trx, key, values, [], 'test');
+    }
+  });
+}
+
+/** A collaboration for lead scoring between the brand and the provider, approved by both; resolves once the brand knows. */
+export async function scoringCollaboration(brand: ScoringTestNode, provider: ScoringTestNode, purpose = SCORING_PURPOSE): Promise<string> {
+  const { aOnB } = await introduce(brand.node, provider.node);
+  const created = await brand.node.call('POST', '/v1/collaborations', {
+    name: 'Lead scoring',
+    parties: [{ nodeId: brand.node.identity.nodeId, role: 'brand' }, { nodeId: provider.node.identity.nodeId, role: 'provider' }],
+    purpose,
+    recipients: [DATA_RECIPIENT],
+    outputs: { matchedToBrand: true, matchedToPartner: false },
+    idTypes: ['email'],
+    minOverlap: 10,
+    minInputSize: 10,
+    exactCounts: true,
+    minCellSize: 1,
+    runBudget: 100,
+    maxRunsPerDay: 100,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = created.body.id as string;
+  expect((await brand.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: { exactCounts: true } })).status).toBe(200);
+  expect((await provider.node.call('POST', '/v1/collaborations/import', { fromPeer: aOnB, collaborationId: id })).status).toBe(201);
+  expect((await provider.node.call('POST', `/v1/collaborations/${id}/approve`, { constraints: { exactCounts: true } })).status).toBe(200);
+  await waitFor(async () => ((await brand.node.call('GET', `/v1/collaborations/${id}`)).body.status === 'approved' ? true : undefined), 'approval delivered');
+  return id;
+}
+
+/** A finished PSI run of the collaboration, started by the brand. */
+export async function psiRun(brand: ScoringTestNode, collaborationId: string): Promise<string> {
+  const started = await brand.node.call('POST', '/v1/psi/runs', { collaborationId });
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  const run = await waitFor(async () => {
+    const view = await brand.node.call('GET', `/v1/psi/runs/${started.body.id}`);
+    return ['finished', 'failed'].includes(view.body.status) ? view.body : undefined;
+  }, 'PSI run ended', 60_000);
+  expect(run.error).toBeNull();
+  return started.body.id as string;
+}
+
+export interface ModelView {
+  id: string;
+  status: string;
+  error: string | null;
+  progress: { epoch: number; step: number; validationAuc?: number | null; validationLoss?: number | null }[];
+}
+
+/** The model on this node once its training ended (trained or failed). */
+export function modelEnded(n: ScoringTestNode, modelId: string, timeoutMs = 120_000): Promise<ModelView> {
+  return waitFor(async () => {
+    const view = await n.node.call('GET', `/v1/models/${modelId}`);
+    return view.status === 200 && ['trained', 'failed'].includes(view.body.status) ? (view.body as ModelView) : undefined;
+  }, `model ${modelId} ended on ${n.node.name}`, timeoutMs);
+}
