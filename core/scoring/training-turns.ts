@@ -304,6 +304,7 @@ async function deliver(node: ScoringNode, job: JobContext, modelId: string): Pro
     return { pending, peer: await modelPeer(trx, collaboration, model.peerNodeId) };
   });
   for (const message of pending) {
+    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'send', message.kind, message.step, message.bytes.length);
     const response = await signedRequest(node.identity, peer!, 'POST', `/v1/node/models/${modelId}/messages/${message.kind}/${message.step}`, message.bytes, 'application/octet-stream', { timeoutMs: 300_000 });
     const text = await response.text();
     if (!response.ok) {
@@ -312,6 +313,7 @@ async function deliver(node: ScoringNode, job: JobContext, modelId: string): Pro
       throw response.status < 500 ? new UnrecoverableJobError(detail) : new Error(detail);
     }
     await job.inTenant((trx) => markDelivered(trx, modelId, message.kind, message.step));
+    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'sent', message.kind, message.step);
   }
 }
 
@@ -321,6 +323,7 @@ export const scoringTurnJob =
   async (job) => {
     const { modelId } = job.payload as { modelId: string };
     const model = await job.inTenant((trx) => requireModel(trx, modelId));
+    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'turn', model.role, JSON.stringify(model.checkpoint).slice(0, 60));
     try {
       if (model.role === 'brand') await brandTurn(node, job, modelId);
       else await providerTurn(node, job, modelId);

@@ -5,65 +5,28 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../core/db/tenant-scope.ts';
-import { syntheticData } from '../support/two-party-scoring.ts';
 import { storageBackends } from '../support/test-database.ts';
-import { modelEnded, psiRun, scoringCollaboration, scoringConsent, seedTags, seedUsers, startScoringNode, stopScoringNodes, type ScoringTestNode } from './scoring-fixtures.ts';
-import { PROFILING_PURPOSE } from '../../core/consent/profiling-purpose.ts';
-import { SCORING_PURPOSE } from './scoring-fixtures.ts';
-
-const PEOPLE = 2000;
-/** Brand users 0..1599: 0..1399 are labelled customers, 1400..1599 unlabelled leads. The provider holds all 2,000. */
-const LABELLED = 1400;
-const BRAND_USERS = 1600;
-const PROVIDER_TAGS = Array.from({ length: 8 }, (_, j) => `t${j}`);
+import { approvedModel, LABELLED, modelEnded, PROVIDER_TAGS, proposeModel, startScoringPair, stopScoringNodes, type ScoringPair, type ScoringTestNode } from './scoring-fixtures.ts';
 
 describe.each(storageBackends)('federated models between two nodes on %s', (backend) => {
+  let pair: ScoringPair;
   let brand: ScoringTestNode;
   let provider: ScoringTestNode;
-  let collaborationId: string;
-  let psiRunId: string;
 
   beforeAll(async () => {
-    brand = await startScoringNode(backend, 'Brand');
-    provider = await startScoringNode(backend, 'Ocean Data');
-    const data = syntheticData({ rows: PEOPLE, providerFeatures: PROVIDER_TAGS.length, brandFeatures: 1 });
-    const users = (n: number) => Array.from({ length: n }, (_, i) => i);
-    const brandPersons = await seedUsers(brand, users(BRAND_USERS));
-    const providerPersons = await seedUsers(provider, users(PEOPLE));
-    await scoringConsent(provider, users(PEOPLE).map((u) => providerPersons.get(u)!), 'given');
-    await scoringConsent(brand, users(BRAND_USERS).map((u) => brandPersons.get(u)!), 'given', [SCORING_PURPOSE, PROFILING_PURPOSE]);
-    const column = (persons: Map<number, number>, count: number, value: (u: number) => number) => new Map(users(count).map((u) => [persons.get(u)!, value(u)]));
-    await seedTags(provider, Object.fromEntries(PROVIDER_TAGS.map((tag, j) => [tag, column(providerPersons, PEOPLE, (u) => data.provider[j]![u]!)])));
-    await seedTags(brand, {
-      converted: column(brandPersons, LABELLED, (u) => data.labels[u]!),
-      // A label crafted to copy one provider tag: the audit must refuse its model.
-      copy_t0: column(brandPersons, LABELLED, (u) => Number(data.provider[0]![u]! > 0)),
-      visits: column(brandPersons, BRAND_USERS, (u) => data.brand[0]![u]!),
-      is_lead: new Map(users(BRAND_USERS).slice(LABELLED).map((u) => [brandPersons.get(u)!, 1])),
-    });
-    collaborationId = await scoringCollaboration(brand, provider);
-    psiRunId = await psiRun(brand, collaborationId);
-    // Users 0..19 withdraw at the provider after the match: its gate keeps them out of training.
-    await scoringConsent(provider, users(20).map((u) => providerPersons.get(u)!), 'withdrawn');
+    pair = await startScoringPair(backend);
+    ({ brand, provider } = pair);
   }, 120_000);
 
   afterAll(() => stopScoringNodes(brand, provider));
 
-  const propose = (overrides: Record<string, unknown> = {}) =>
-    brand.node.call('POST', '/v1/models', { collaborationId, name: 'Speed', target: 'speed', psiRunId, labelTag: 'converted', brandTags: ['visits'], providerTags: PROVIDER_TAGS, batchRows: 256, epochs: 3, ...overrides });
-
-  async function approvedModel(overrides: Record<string, unknown> = {}, constraints: Record<string, unknown> = {}): Promise<string> {
-    const proposed = await propose(overrides);
-    expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
-    const approved = await provider.node.call('POST', `/v1/models/${proposed.body.id}/approve`, { constraints });
-    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    return proposed.body.id as string;
-  }
+  const propose = (overrides: Record<string, unknown> = {}) => proposeModel(pair, overrides);
+  const approved = (overrides: Record<string, unknown> = {}, constraints: Record<string, unknown> = {}) => approvedModel(pair, overrides, constraints);
 
   let speedModel: string;
 
   it('agrees a spec signed by both, the strictest settings winning', async () => {
-    speedModel = await approvedModel({}, { minLabelDpSigma: 5, maxEpochs: 2 });
+    speedModel = await approved({}, { minLabelDpSigma: 5, maxEpochs: 2 });
     const view = (await brand.node.call('GET', `/v1/models/${speedModel}`)).body;
     expect(view.status).toBe('approved');
     expect(view.effectiveSpec).toMatchObject({ labelDpSigma: 5, epochs: 2, batchRows: 256 });
@@ -140,7 +103,7 @@ describe.each(storageBackends)('federated models between two nodes on %s', (back
   });
 
   it('refuses, at the provider, to release scores from a model trained on a label that copies one tag', async () => {
-    const crafted = await approvedModel({ labelTag: 'copy_t0', brandTags: [] });
+    const crafted = await approved({ labelTag: 'copy_t0', brandTags: [] });
     expect((await brand.node.call('POST', `/v1/models/${crafted}/train`)).status).toBe(202);
     expect((await modelEnded(brand, crafted)).status).toBe('trained');
     expect((await modelEnded(provider, crafted)).status).toBe('trained');

@@ -22,6 +22,7 @@ import { scoringNodeOf, type ScoringNode } from '../../core/scoring/scoring-node
 import { defineTag } from '../../core/tags/tag-definitions.ts';
 import { writeTagValues } from '../../core/tags/tag-value-store.ts';
 import { createTestRunner, waitFor, type QueueBackend } from '../support/job-runners.ts';
+import { syntheticData } from '../support/two-party-scoring.ts';
 import type { StorageBackend } from '../support/test-database.ts';
 import { introduce, startCollaborationNode, type CollaborationNode } from './collaboration-nodes.ts';
 import { FaultSwitch } from './psi-fixtures.ts';
@@ -37,6 +38,8 @@ export interface ScoringTestNode {
   /** Loses or holds requests to this node, as a cut connection or a dying peer would. */
   readonly faults: FaultSwitch;
   runner: JobRunner;
+  /** Runners replaced by restartWorker, stopped with the node. */
+  readonly retired: JobRunner[];
   /** The scoring node of the current runner (its HE sessions are that worker's). */
   scoring: ScoringNode;
   /**
@@ -58,9 +61,11 @@ export async function startScoringNode(backend: StorageBackend, name: string, qu
     node,
     engines,
     faults,
+    retired: [],
     runner: undefined as unknown as JobRunner,
     scoring: undefined as unknown as ScoringNode,
     async restartWorker(options = {}) {
+      if (test.runner) test.retired.push(test.runner);
       test.scoring = scoringNodeOf(node.identity, MASTER_KEY, node.gate, TEST_POLICY);
       test.runner = createTestRunner(queue, node.t.db, nodeJobProcessors(node.identity, MASTER_KEY, engines, node.gate, test.scoring), options);
       await test.runner.start();
@@ -75,6 +80,7 @@ export async function stopScoringNodes(...nodes: (ScoringTestNode | undefined)[]
     if (!n) continue;
     n.faults.releaseHeld();
     await n.runner.stop();
+    for (const runner of n.retired) await runner.stop();
     await n.scoring.sessions.clear();
     await n.engines.close();
     await n.node.close();
@@ -181,3 +187,57 @@ export function modelEnded(n: ScoringTestNode, modelId: string, timeoutMs = 120_
     return view.status === 200 && ['trained', 'failed'].includes(view.body.status) ? (view.body as ModelView) : undefined;
   }, `model ${modelId} ended on ${n.node.name}`, timeoutMs);
 }
+
+export const PEOPLE = 2000;
+/** Brand users 0..1599: 0..1399 are labelled customers, 1400..1599 unlabelled leads. The provider holds all 2,000. */
+export const LABELLED = 1400;
+export const BRAND_USERS = 1600;
+export const PROVIDER_TAGS = Array.from({ length: 8 }, (_, j) => `t${j}`);
+
+export interface ScoringPair {
+  readonly brand: ScoringTestNode;
+  readonly provider: ScoringTestNode;
+  readonly collaborationId: string;
+  readonly psiRunId: string;
+}
+
+/**
+ * Both nodes seeded from one synthetic data set (the label depends on 6 of the 8 provider tags and
+ * the brand's `visits`): tags t0..t7 at the provider; at the brand `converted`, `copy_t0` (a label
+ * copying one provider tag), `visits` and `is_lead`. Users 0..19 withdraw at the provider after the
+ * PSI run, so its gate keeps them out of training.
+ */
+export async function startScoringPair(backend: StorageBackend, queue: QueueBackend = 'in-process'): Promise<ScoringPair> {
+  const brand = await startScoringNode(backend, 'Brand', queue);
+  const provider = await startScoringNode(backend, 'Ocean Data', queue);
+  const data = syntheticData({ rows: PEOPLE, providerFeatures: PROVIDER_TAGS.length, brandFeatures: 1 });
+  const users = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const brandPersons = await seedUsers(brand, users(BRAND_USERS));
+  const providerPersons = await seedUsers(provider, users(PEOPLE));
+  await scoringConsent(provider, users(PEOPLE).map((u) => providerPersons.get(u)!), 'given');
+  await scoringConsent(brand, users(BRAND_USERS).map((u) => brandPersons.get(u)!), 'given', [SCORING_PURPOSE, PROFILING_PURPOSE]);
+  const column = (persons: Map<number, number>, count: number, value: (u: number) => number) => new Map(users(count).map((u) => [persons.get(u)!, value(u)]));
+  await seedTags(provider, Object.fromEntries(PROVIDER_TAGS.map((tag, j) => [tag, column(providerPersons, PEOPLE, (u) => data.provider[j]![u]!)])));
+  await seedTags(brand, {
+    converted: column(brandPersons, LABELLED, (u) => data.labels[u]!),
+    copy_t0: column(brandPersons, LABELLED, (u) => Number(data.provider[0]![u]! > 0)),
+    visits: column(brandPersons, BRAND_USERS, (u) => data.brand[0]![u]!),
+    is_lead: new Map(users(BRAND_USERS).slice(LABELLED).map((u) => [brandPersons.get(u)!, 1])),
+  });
+  const collaborationId = await scoringCollaboration(brand, provider);
+  const psiRunId = await psiRun(brand, collaborationId);
+  await scoringConsent(provider, users(20).map((u) => providerPersons.get(u)!), 'withdrawn');
+  return { brand, provider, collaborationId, psiRunId };
+}
+
+/** A speed model the brand proposed and the provider approved. */
+export async function approvedModel(pair: ScoringPair, overrides: Record<string, unknown> = {}, constraints: Record<string, unknown> = {}): Promise<string> {
+  const proposed = await proposeModel(pair, overrides);
+  expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
+  const approved = await pair.provider.node.call('POST', `/v1/models/${proposed.body.id}/approve`, { constraints });
+  expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+  return proposed.body.id as string;
+}
+
+export const proposeModel = (pair: ScoringPair, overrides: Record<string, unknown> = {}) =>
+  pair.brand.node.call('POST', '/v1/models', { collaborationId: pair.collaborationId, name: 'Speed', target: 'speed', psiRunId: pair.psiRunId, labelTag: 'converted', brandTags: ['visits'], providerTags: PROVIDER_TAGS, batchRows: 256, epochs: 3, ...overrides });
