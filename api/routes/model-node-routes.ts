@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Database } from '../../core/db/schema.ts';
 import { withTenant, type TenantTransaction } from '../../core/db/tenant-scope.ts';
 import { releaseLeadPartials, partialScoresBody } from '../../core/scoring/lead-scoring.ts';
+import { lookalikeNodeBody, materialiseLookalike } from '../../core/scoring/lookalike-expansion.ts';
 import { approvalBody, proposalBody, receiveApproval, receiveProposal } from '../../core/scoring/model-proposals.ts';
 import { receiveStepMessage } from '../../core/scoring/receive-step-message.ts';
 import { ScoringError } from '../../core/scoring/scoring-errors.ts';
@@ -79,6 +80,15 @@ export const modelNodeRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; scor
     async (request) => {
       const peer = peerNodeOf(request);
       return inTenantHolding(peer, 'scoring_models', request.params.id, (trx) => releaseLeadPartials(scoring, trx, peer, request.params.id, request.body));
+    },
+  );
+
+  app.post(
+    '/v1/node/models/:id/lookalikes',
+    { config: { nodeAuth: true }, bodyLimit: 64 * 1_048_576, schema: { tags, summary: 'A lookalike expansion: the provider materialises the audience and answers with aggregates only', params: idParams, body: lookalikeNodeBody } },
+    async (request) => {
+      const peer = peerNodeOf(request);
+      return inTenantHolding(peer, 'scoring_models', request.params.id, (trx) => materialiseLookalike(scoring, trx, peer, request.params.id, request.body));
     },
   );
 };

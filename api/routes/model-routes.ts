@@ -9,6 +9,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../core/db/schema.ts';
 import { leadScoreRequestSchema, scoreLeads } from '../../core/scoring/lead-scoring.ts';
+import { expandLookalike, findLookalike, lookalikeRequestSchema } from '../../core/scoring/lookalike-expansion.ts';
+import { ScoringError } from '../../core/scoring/scoring-errors.ts';
 import { modelConstraintsSchema } from '../../core/scoring/model-agreement.ts';
 import { modelCard } from '../../core/scoring/model-card.ts';
 import { approveModel, deliverApproval, effectiveSpecOf, modelProposalSchema, proposeModel } from '../../core/scoring/model-proposals.ts';
@@ -106,5 +108,24 @@ export const modelRoutes: FastifyPluginAsyncZod<{ db: Kysely<Database>; scoring:
       },
     },
     async (request) => scoreLeads(scoring, (work) => inCallerTenant(db, request, work), request.body, actorOf(request)),
+  );
+
+  app.post(
+    '/v1/lookalikes',
+    {
+      config: { scope: 'scores:write' },
+      schema: { tags, summary: 'Expand a lookalike model’s seed at chosen sizes (brand): the provider keeps the audience; the brand gets size, recall, lift and a guarded histogram', body: lookalikeRequestSchema },
+    },
+    async (request, reply) => reply.code(201).send(await expandLookalike(scoring, (work) => inCallerTenant(db, request, work), request.body, actorOf(request))),
+  );
+
+  app.get(
+    '/v1/lookalikes/:id',
+    { config: { scope: 'models:read' }, schema: { tags, summary: 'A lookalike expansion’s aggregate report', params: idParams } },
+    async (request) => {
+      const found = await inCallerTenant(db, request, (trx) => findLookalike(trx, request.params.id));
+      if (!found) throw new ScoringError('ACCORD_ERR_SCORING_MODEL_UNKNOWN', `no lookalike ${request.params.id}`);
+      return found;
+    },
   );
 };

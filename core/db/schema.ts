@@ -749,6 +749,23 @@ export interface ScoringReleaseTable {
   releases: number;
 }
 
+export interface ScoringLookalikeTable {
+  tenant_id: string;
+  id: string;
+  model_id: string;
+  sizes: Json;
+  report: Json;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ScoringLookalikeMemberTable {
+  tenant_id: string;
+  lookalike_id: string;
+  rank: number;
+  person_id: number | string;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -830,6 +847,8 @@ export interface Database {
   scoring_models: ScoringModelTable;
   scoring_messages: ScoringMessageTable;
   scoring_releases: ScoringReleaseTable;
+  scoring_lookalikes: ScoringLookalikeTable;
+  scoring_lookalike_members: ScoringLookalikeMemberTable;
 }
 
 export type Peer = Selectable<PeerTable>;

@@ -62,7 +62,8 @@ export async function startTraining(node: ScoringNode, inTenant: InTenant, id: s
     const allowed = await consentedPersons(trx, node.gate, matches.map((m) => m.personId), gateRequest(collaboration, 'scoring.training.rows', actor, { modelId: id, psiRunId: run.id }));
     const consented = matches.filter((m) => allowed.has(m.personId));
     const [labels] = await tagColumns(trx, [spec.labelTag], consented.map((m) => m.personId));
-    const labelled = consented.filter((_, i) => !Number.isNaN(labels![i]!));
+    // A lookalike's label is seed membership: a matched person without the seed tag is a 0, not unlabelled.
+    const labelled = spec.target === 'lookalike' ? consented : consented.filter((_, i) => !Number.isNaN(labels![i]!));
     const keys = await rowKeysOf(trx, node.identifierKeys, id, labelled.map((m) => ({ personId: m.personId, idTypes: [m.idType] })));
     // Rows in the order of their first key: both parties see the same order, unrelated to person ids.
     const order = labelled.map((_, i) => i).filter((i) => keys[i]!.length > 0).sort((a, b) => (keys[a]![0]! < keys[b]![0]! ? -1 : 1));

@@ -43,7 +43,8 @@ export interface RowsData {
 export async function partyColumns(trx: TenantTransaction, spec: ModelSpecDocument, role: 'brand' | 'provider', persons: readonly number[]): Promise<RowsData> {
   if (role === 'provider') return { features: featureColumns(await tagColumns(trx, spec.providerTags, persons)), labels: new Float64Array(0) };
   const [labels, ...features] = await tagColumns(trx, [spec.labelTag, ...spec.brandTags], persons);
-  return { features: featureColumns(features), labels: labels! };
+  // A lookalike's label is seed membership: no seed tag means not in the seed.
+  return { features: featureColumns(features), labels: spec.target === 'lookalike' ? labels!.map((y) => (Number.isNaN(y) ? 0 : y)) : labels! };
 }
 
 export const rowsOf = (data: RowsData, start: number, end: number): RowsData => ({

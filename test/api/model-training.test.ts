@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../core/db/tenant-scope.ts';
 import { storageBackends } from '../support/test-database.ts';
-import { approvedModel, LABELLED, modelEnded, PROVIDER_TAGS, proposeModel, startScoringPair, stopScoringNodes, type ScoringPair, type ScoringTestNode } from './scoring-fixtures.ts';
+import { approvedModel, LABELLED, LOOKALIKE_PURPOSE, modelEnded, PROVIDER_TAGS, proposeModel, psiRun, scoringCollaboration, startScoringPair, stopScoringNodes, type ScoringPair, type ScoringTestNode } from './scoring-fixtures.ts';
 
 describe.each(storageBackends)('federated models between two nodes on %s', (backend) => {
   let pair: ScoringPair;
@@ -126,5 +126,36 @@ describe.each(storageBackends)('federated models between two nodes on %s', (back
     const wrongKind = await send('masked-sums', 0, new Uint8Array([1]));
     expect(wrongKind.status).toBe(403);
     expect((await wrongKind.json()).code).toBe('ACCORD_ERR_SCORING_MESSAGE_BINDING');
+  });
+
+  it('expands a lookalike seed: the provider keeps the audience, the brand sees guarded aggregates only', async () => {
+    const collaboration = await scoringCollaboration(brand, provider, LOOKALIKE_PURPOSE, true);
+    const run = await psiRun(brand, collaboration);
+    const proposed = await brand.node.call('POST', '/v1/models', { collaborationId: collaboration, name: 'Buyers lookalike', target: 'lookalike', psiRunId: run, labelTag: 'converted', brandTags: [], providerTags: PROVIDER_TAGS, batchRows: 256, epochs: 3 });
+    expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
+    const modelId = proposed.body.id as string;
+    expect((await provider.node.call('POST', `/v1/models/${modelId}/approve`, { constraints: {} })).status).toBe(200);
+    expect((await brand.node.call('POST', `/v1/models/${modelId}/train`)).status).toBe(202);
+    expect((await modelEnded(brand, modelId)).status).toBe('trained');
+    expect((await modelEnded(provider, modelId)).status).toBe('trained');
+
+    expect((await brand.node.call('POST', '/v1/lookalikes', { modelId, sizes: [50] })).body.code).toBe('ACCORD_ERR_SCORING_RELEASE_TOO_SMALL');
+    const expanded = await brand.node.call('POST', '/v1/lookalikes', { modelId, sizes: [200, 400] });
+    expect(expanded.status, JSON.stringify(expanded.body)).toBe(201);
+    const { report } = expanded.body;
+    expect(report.sizes.map((s: { size: number }) => s.size)).toEqual([200, 400]);
+    expect(report.sizes[0].lift).toBeGreaterThan(1.2);
+    expect(report.holdout).toBeGreaterThanOrEqual(20);
+    expect(report.histogram.every((bucket: { count: number }) => bucket.count >= 20)).toBe(true);
+    expect(report.histogram.reduce((total: number, bucket: { count: number }) => total + bucket.count, 0)).toBe(report.population);
+    // Per-person results stay with the provider.
+    expect(JSON.stringify(expanded.body)).not.toMatch(/person/i);
+    const members = async (n: ScoringTestNode) => withTenant(n.node.t.db, n.node.tenantId, (trx) => trx.selectFrom('scoring_lookalike_members').select('person_id').execute());
+    expect(await members(provider)).toHaveLength(400);
+    expect(await members(brand)).toHaveLength(0);
+    expect((await brand.node.call('GET', `/v1/lookalikes/${expanded.body.id}`)).body.report).toEqual(report);
+    // A lookalike model never releases per-person partial scores.
+    const refused = await brand.node.call('POST', '/v1/scores', { speedModelId: modelId, segmentId: leadSegment });
+    expect(refused.body.code).toBe('ACCORD_ERR_SCORING_NOT_ALLOWED');
   });
 });

@@ -30,7 +30,8 @@ import { FaultSwitch } from './psi-fixtures.ts';
 export const SCORING_PURPOSE = 'scoring.leads';
 export const DATA_RECIPIENT = 'ocean-data';
 export const MASTER_KEY = new Uint8Array(32).fill(3);
-export const TEST_POLICY = parseScoringPolicy({ minBatchRows: 256 });
+export const TEST_POLICY = parseScoringPolicy({ minBatchRows: 256, minLookalikeSegment: 100, minHistogramBucket: 20 });
+export const LOOKALIKE_PURPOSE = 'audience.lookalike';
 
 export interface ScoringTestNode {
   readonly node: CollaborationNode;
@@ -54,7 +55,8 @@ export async function startScoringNode(backend: StorageBackend, name: string, qu
   const node = await startCollaborationNode(backend, name, (app) => faults.install(app), { scoringPolicy: TEST_POLICY });
   await withTenant(node.t.db, node.tenantId, async (trx) => {
     await definePurpose(trx, { key: SCORING_PURPOSE, name: 'Lead scoring with a data partner', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: true, crossBorder: false, publicDisclosure: false });
-    await publishNotice(trx, { noticeKey: 'scoring', language: 'zh-CN', content: '评分通知', purposes: [SCORING_PURPOSE, PROFILING_PURPOSE], recipients: [DATA_RECIPIENT], dataCategories: ['identifiers', 'tags'] });
+    await definePurpose(trx, { key: LOOKALIKE_PURPOSE, name: 'Lookalike audiences with a data partner', mechanism: 'opt_in', legalBasis: { pipl: 'consent' }, retentionDays: null, sensitiveCategory: null, requiresNamedRecipient: true, crossBorder: false, publicDisclosure: false });
+    await publishNotice(trx, { noticeKey: 'scoring', language: 'zh-CN', content: '评分通知', purposes: [SCORING_PURPOSE, LOOKALIKE_PURPOSE, PROFILING_PURPOSE], recipients: [DATA_RECIPIENT], dataCategories: ['identifiers', 'tags'] });
   });
   const engines = new PsiEngines(1);
   const test: ScoringTestNode = {
@@ -111,7 +113,7 @@ export async function scoringConsent(n: ScoringTestNode, persons: readonly numbe
         clientEventId: `${kind}-${randomUUID()}`,
         subject: `person:${person}`,
         purpose,
-        recipient: purpose === SCORING_PURPOSE ? DATA_RECIPIENT : '',
+        recipient: purpose === PROFILING_PURPOSE ? '' : DATA_RECIPIENT,
         regime: 'pipl' as const,
         kind,
         ...(kind === 'given' ? { noticeId } : {}),
@@ -135,8 +137,8 @@ export async function seedTags(n: ScoringTestNode, columns: Record<string, Map<n
 }
 
 /** A collaboration for lead scoring between the brand and the provider, approved by both; resolves once the brand knows. */
-export async function scoringCollaboration(brand: ScoringTestNode, provider: ScoringTestNode, purpose = SCORING_PURPOSE): Promise<string> {
-  const { aOnB } = await introduce(brand.node, provider.node);
+export async function scoringCollaboration(brand: ScoringTestNode, provider: ScoringTestNode, purpose = SCORING_PURPOSE, introduced = false): Promise<string> {
+  const aOnB = introduced ? (await provider.node.call('GET', '/v1/peers')).body.items.find((p: { nodeId: string }) => p.nodeId === brand.node.identity.nodeId).id : (await introduce(brand.node, provider.node)).aOnB;
   const created = await brand.node.call('POST', '/v1/collaborations', {
     name: 'Lead scoring',
     parties: [{ nodeId: brand.node.identity.nodeId, role: 'brand' }, { nodeId: provider.node.identity.nodeId, role: 'provider' }],
@@ -214,8 +216,8 @@ export async function startScoringPair(backend: StorageBackend, queue: QueueBack
   const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   const brandPersons = await seedUsers(brand, users(BRAND_USERS));
   const providerPersons = await seedUsers(provider, users(PEOPLE));
-  await scoringConsent(provider, users(PEOPLE).map((u) => providerPersons.get(u)!), 'given');
-  await scoringConsent(brand, users(BRAND_USERS).map((u) => brandPersons.get(u)!), 'given', [SCORING_PURPOSE, PROFILING_PURPOSE]);
+  await scoringConsent(provider, users(PEOPLE).map((u) => providerPersons.get(u)!), 'given', [SCORING_PURPOSE, LOOKALIKE_PURPOSE]);
+  await scoringConsent(brand, users(BRAND_USERS).map((u) => brandPersons.get(u)!), 'given', [SCORING_PURPOSE, LOOKALIKE_PURPOSE, PROFILING_PURPOSE]);
   const column = (persons: Map<number, number>, count: number, value: (u: number) => number) => new Map(users(count).map((u) => [persons.get(u)!, value(u)]));
   await seedTags(provider, Object.fromEntries(PROVIDER_TAGS.map((tag, j) => [tag, column(providerPersons, PEOPLE, (u) => data.provider[j]![u]!)])));
   await seedTags(brand, {

@@ -57,6 +57,30 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (tenant_id, model_id, person_id),
       foreign key (tenant_id, model_id) references scoring_models (tenant_id, id)
     )`.execute(db);
-  await isolateTenants(db, ['scoring_models', 'scoring_messages', 'scoring_releases']);
-  await sql`grant select, insert, update on scoring_models, scoring_messages, scoring_releases to accord_tenant`.execute(db);
+  // A lookalike expansion: at the brand, the aggregate report it received; at the provider, the same
+  // report and the audience it materialised (best first), which stays on the provider's side.
+  await sql`
+    create table scoring_lookalikes (
+      tenant_id uuid not null references tenants(id),
+      id uuid not null,
+      model_id uuid not null,
+      sizes jsonb not null,
+      report jsonb not null,
+      created_by text not null,
+      created_at timestamptz not null default now(),
+      primary key (tenant_id, id),
+      foreign key (tenant_id, model_id) references scoring_models (tenant_id, id)
+    )`.execute(db);
+  await sql`
+    create table scoring_lookalike_members (
+      tenant_id uuid not null references tenants(id),
+      lookalike_id uuid not null,
+      rank integer not null check (rank >= 1),
+      person_id bigint not null,
+      primary key (tenant_id, lookalike_id, rank),
+      foreign key (tenant_id, lookalike_id) references scoring_lookalikes (tenant_id, id)
+    )`.execute(db);
+  const tables = ['scoring_models', 'scoring_messages', 'scoring_releases', 'scoring_lookalikes', 'scoring_lookalike_members'];
+  await isolateTenants(db, tables);
+  await sql`grant select, insert, update on ${sql.join(tables.map((t) => sql.table(t)))} to accord_tenant`.execute(db);
 }
