@@ -12,7 +12,7 @@
  */
 import { HeError } from '../../crypto/he/he-error.ts';
 import { startBrandSession, type BrandModel, type BrandSession } from './brand-session.ts';
-import { batchLayout, totalSteps } from './batch-layout.ts';
+import { totalSteps } from './batch-layout.ts';
 import type { FeatureTransform } from './feature-transform.ts';
 import { UnrecoverableJobError, type JobContext, type JobProcessor } from '../jobs/job-runner.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
@@ -304,7 +304,6 @@ async function deliver(node: ScoringNode, job: JobContext, modelId: string): Pro
     return { pending, peer: await modelPeer(trx, collaboration, model.peerNodeId) };
   });
   for (const message of pending) {
-    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'send', message.kind, message.step, message.bytes.length);
     const response = await signedRequest(node.identity, peer!, 'POST', `/v1/node/models/${modelId}/messages/${message.kind}/${message.step}`, message.bytes, 'application/octet-stream', { timeoutMs: 300_000 });
     const text = await response.text();
     if (!response.ok) {
@@ -313,7 +312,6 @@ async function deliver(node: ScoringNode, job: JobContext, modelId: string): Pro
       throw response.status < 500 ? new UnrecoverableJobError(detail) : new Error(detail);
     }
     await job.inTenant((trx) => markDelivered(trx, modelId, message.kind, message.step));
-    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'sent', message.kind, message.step);
   }
 }
 
@@ -323,7 +321,6 @@ export const scoringTurnJob =
   async (job) => {
     const { modelId } = job.payload as { modelId: string };
     const model = await job.inTenant((trx) => requireModel(trx, modelId));
-    if (process.env.SCORING_TRACE) console.error(new Date().toISOString(), 'turn', model.role, JSON.stringify(model.checkpoint).slice(0, 60));
     try {
       if (model.role === 'brand') await brandTurn(node, job, modelId);
       else await providerTurn(node, job, modelId);
@@ -338,9 +335,3 @@ export const scoringTurnJob =
     const after = await job.inTenant((trx) => requireModel(trx, modelId));
     if (after.status !== 'training') await node.sessions.drop(sessionKey(job.tenantId, modelId));
   };
-
-/** Rows per ciphertext under the model's parameters fix its batches: exposed for progress views. */
-export function stepsOf(spec: ScoringModelSpec, slots: number): { batches: number; total: number } {
-  const batches = batchLayout(spec.rows, spec.batchRows, slots);
-  return { batches: batches.length, total: totalSteps(spec, batches) };
-}
