@@ -12,6 +12,8 @@ import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
 import { psiNodeOf } from '../core/psi/psi-node.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
+import type { ScoringPolicy } from '../core/scoring/model-spec.ts';
+import { scoringNodeOf } from '../core/scoring/scoring-node.ts';
 import { ApiError } from './errors.ts';
 import { auth, presentedKeyId } from './plugins/auth.ts';
 import { openApi } from './plugins/openapi.ts';
@@ -24,6 +26,8 @@ import { frameworkErrorHandler, problemDetails } from './plugins/problem-details
 import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
+import { modelNodeRoutes } from './routes/model-node-routes.ts';
+import { modelRoutes } from './routes/model-routes.ts';
 import { psiRoutes } from './routes/psi-routes.ts';
 import { consentCatalogueRoutes } from './routes/consent-catalogue-routes.ts';
 import { collaborationBudgetRoutes } from './routes/collaboration-budget-routes.ts';
@@ -65,6 +69,8 @@ export interface AppDeps {
   gate: ConsentGate;
   /** Where the built console is (default console/dist); tests serve their own build. */
   consoleRoot?: string;
+  /** Federated scoring's policy (batch, release and audit minimums); the defaults unless given. */
+  scoringPolicy?: ScoringPolicy;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -155,5 +161,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consoleSessionRoutes, { db: deps.db });
   await app.register(preferenceCentreRoutes, { db: deps.db, identity: deps.identity });
   await app.register(consolePages, deps.consoleRoot ? { root: deps.consoleRoot } : {});
+  const scoring = scoringNodeOf(deps.identity, deps.masterKey, deps.gate, deps.scoringPolicy);
+  await app.register(modelRoutes, { db: deps.db, scoring });
+  await app.register(modelNodeRoutes, { db: deps.db, scoring });
   return app;
 }

@@ -12,6 +12,8 @@ import { peerErrorCodes } from '../core/peers/peer-errors.ts';
 import { guardErrorCodes } from '../core/guard/guard-errors.ts';
 import { psiRunErrorCodes } from '../core/psi/psi-run-error.ts';
 import { psiFrameErrorCodes } from '../crypto/psi/frame-error.ts';
+import { heErrorCodes } from '../crypto/he/he-error.ts';
+import { scoringErrorCodes } from '../core/scoring/scoring-errors.ts';
 
 export const apiErrorCodes = {
   ACCORD_ERR_VALIDATION: 'Request does not match the schema',
@@ -41,7 +43,7 @@ export class ApiError extends Error {
   }
 }
 
-const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...segmentErrorCodes, ...guardErrorCodes, ...collaborationErrorCodes, ...peerErrorCodes, ...psiRunErrorCodes, ...psiFrameErrorCodes, ACCORD_ERR_PSI_INVALID_POINT: 'An element is not a valid group element', ...apiErrorCodes };
+const titles: Record<string, string> = { ...coreErrorCodes, ...consentErrorCodes, ...importErrorCodes, ...tagErrorCodes, ...segmentErrorCodes, ...guardErrorCodes, ...collaborationErrorCodes, ...peerErrorCodes, ...psiRunErrorCodes, ...psiFrameErrorCodes, ...scoringErrorCodes, ...heErrorCodes, ACCORD_ERR_PSI_INVALID_POINT: 'An element is not a valid group element', ...apiErrorCodes };
 
 const statusByCode: Record<string, number> = {
   ACCORD_ERR_NOT_FOUND: 404,
@@ -126,6 +128,27 @@ const statusByCode: Record<string, number> = {
   ACCORD_ERR_GUARD_ASYMMETRY: 422,
   ACCORD_ERR_GUARD_NOT_ADMITTED: 409,
   ACCORD_ERR_IMPORT_LINE_TOO_LONG: 422,
+  ACCORD_ERR_SCORING_SPEC_INVALID: 422,
+  ACCORD_ERR_SCORING_ROWS_BELOW_FEATURES: 422,
+  ACCORD_ERR_SCORING_BATCH_BELOW_FEATURES: 422,
+  ACCORD_ERR_SCORING_BATCH_BELOW_MINIMUM: 422,
+  ACCORD_ERR_SCORING_DATA_MISMATCH: 422,
+  ACCORD_ERR_SCORING_CONSTANT_FEATURE: 422,
+  ACCORD_ERR_SCORING_MESSAGE_MALFORMED: 400,
+  ACCORD_ERR_SCORING_MESSAGE_BINDING: 403,
+  ACCORD_ERR_SCORING_MESSAGE_CONFLICT: 409,
+  ACCORD_ERR_SCORING_AUDIT_REFUSED: 409,
+  ACCORD_ERR_SCORING_RELEASE_TOO_SMALL: 422,
+  ACCORD_ERR_SCORING_RELEASE_CAP: 409,
+  ACCORD_ERR_SCORING_NOT_ALLOWED: 403,
+  ACCORD_ERR_SCORING_MODEL_UNKNOWN: 404,
+  ACCORD_ERR_SCORING_MODEL_STATE: 409,
+  ACCORD_ERR_SCORING_SIGNATURE: 422,
+  ACCORD_ERR_HE_MALFORMED: 400,
+  ACCORD_ERR_HE_TOO_LARGE: 413,
+  ACCORD_ERR_HE_WRONG_PARAMS: 400,
+  ACCORD_ERR_HE_UNDECRYPTABLE: 422,
+  ACCORD_ERR_HE_VALUE_RANGE: 422,
   ACCORD_ERR_PSI_RUN_UNKNOWN: 404,
   ACCORD_ERR_PSI_RUN_CONFLICT: 409,
   ACCORD_ERR_PSI_RUN_INVALID: 422,

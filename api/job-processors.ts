@@ -24,6 +24,9 @@ import { notifyErasureRecipients } from '../core/privacy/notify-erasure-recipien
 import { COMPUTE_RULE_TAG_JOB, computeRuleTagJob } from '../core/tags/compute-rule-tag-job.ts';
 import { COMPUTE_SQL_TAG_JOB, computeSqlTagJob } from '../core/tags/compute-sql-tag-job.ts';
 import { REFRESH_SEGMENT_JOB, refreshSegmentJob } from '../core/segments/refresh-segment-job.ts';
+import { scoringNodeOf, type ScoringNode } from '../core/scoring/scoring-node.ts';
+import { SCORING_TURN_JOB } from '../core/scoring/start-training.ts';
+import { scoringTurnJob } from '../core/scoring/training-turns.ts';
 
 /** Those that need no node identity; tags and segments process people through the process's one gate. */
 export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
@@ -38,7 +41,7 @@ export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
  * All of them, with those that act as the node (sign with its key) or seal with its master key,
  * once its identity is loaded. Ingest runs a chunk per transaction, so it takes the database itself.
  */
-export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
+export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate, scoring: ScoringNode = scoringNodeOf(identity, masterKey, gate)): JobProcessors => {
   const psi = psiNodeOf(identity, masterKey, psiEngines, gate);
   return {
   ...jobProcessors(gate),
@@ -48,5 +51,6 @@ export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, 
   [EXPIRE_PSI_RUN_JOB]: expirePsiRunJob,
   [SEAL_CONSENT_CHECKPOINT_JOB]: sealConsentCheckpointJob(identity),
   [DELIVER_COLLABORATION_MESSAGES_JOB]: deliverCollaborationMessagesJob(identity),
+  [SCORING_TURN_JOB]: scoringTurnJob(scoring),
   };
 };

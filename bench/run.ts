@@ -13,12 +13,13 @@ import { consentWriteBenchmark } from './consent-write-bench.ts';
 import { ingestBenchmark } from './ingest-bench.ts';
 import { psiBenchmark } from './psi-bench.ts';
 import { responsivenessBenchmark } from './responsiveness-bench.ts';
+import { scoringBenchmark } from './scoring-bench.ts';
 import { segmentBenchmark } from './segment-bench.ts';
 import { startupBenchmark } from './startup-bench.ts';
 import { BenchOptionError, type Benchmark, type BenchOptions } from './benchmark.ts';
 import { environment, formatTable, saveResult } from './report.ts';
 
-const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark, responsivenessBenchmark];
+const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark, responsivenessBenchmark, scoringBenchmark];
 
 /** How long a finished run may take to exit on its own before open handles are reported. */
 const EXIT_GRACE_MS = 10_000;

@@ -749,6 +749,63 @@ export interface NodeRequestNonceTable {
   seen_at: CreatedAt;
 }
 
+// 0022 federated scoring:
+export interface ScoringModelTable {
+  tenant_id: string;
+  id: string;
+  collaboration_id: string;
+  role: 'brand' | 'provider';
+  peer_node_id: string;
+  spec: Json;
+  approvals: ColumnType<unknown, string | undefined, string>;
+  status: 'proposed' | 'approved' | 'training' | 'trained' | 'failed';
+  row_persons: ColumnType<unknown, string | null | undefined, string | null>;
+  secrets_sealed: Buffer | null;
+  checkpoint: ColumnType<unknown, string | null | undefined, string | null>;
+  progress: ColumnType<unknown, string | undefined, string>;
+  model: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ScoringMessageTable {
+  tenant_id: string;
+  model_id: string;
+  direction: 'in' | 'out';
+  kind: string;
+  step: number;
+  digest: string;
+  bytes: Buffer;
+  delivered_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface ScoringReleaseTable {
+  tenant_id: string;
+  model_id: string;
+  person_id: number | string;
+  releases: number;
+}
+
+export interface ScoringLookalikeTable {
+  tenant_id: string;
+  id: string;
+  model_id: string;
+  sizes: Json;
+  report: Json;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ScoringLookalikeMemberTable {
+  tenant_id: string;
+  lookalike_id: string;
+  rank: number;
+  person_id: number | string;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -831,6 +888,12 @@ export interface Database {
   psi_epoch_sets: PsiEpochSetTable;
   // 0014 output guard tables:
   guard_decisions: GuardDecisionTable;
+  // 0022:
+  scoring_models: ScoringModelTable;
+  scoring_messages: ScoringMessageTable;
+  scoring_releases: ScoringReleaseTable;
+  scoring_lookalikes: ScoringLookalikeTable;
+  scoring_lookalike_members: ScoringLookalikeMemberTable;
 }
 
 export type Peer = Selectable<PeerTable>;

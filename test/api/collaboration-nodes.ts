@@ -4,7 +4,7 @@
  * for the recipient `ocean-engine`.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app.ts';
+import { buildApp, type AppDeps } from '../../api/app.ts';
 import { createMetrics } from '../../api/plugins/metrics.ts';
 import { ConsentGate } from '../../core/consent/consent-gate.ts';
 import { publishNotice } from '../../core/consent/notices.ts';
@@ -33,7 +33,7 @@ export interface CollaborationNode {
 }
 
 /** The node's app, with any test-only routes. */
-async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, gate: ConsentGate, extraRoutes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, gate: ConsentGate, extraRoutes?: (app: FastifyInstance) => void, overrides: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   const app = await buildApp({
     db: t.db,
     identity,
@@ -44,6 +44,7 @@ async function buildCollaborationApp(t: TestDatabase, identity: NodeIdentity, ga
     rateLimitPerMinute: 100_000,
     logLevel: 'silent',
     gate,
+    ...overrides,
   });
   extraRoutes?.(app);
   return app;
@@ -56,12 +57,12 @@ export async function defineMatchingConsent(t: TestDatabase, tenantId: string, r
   });
 }
 
-/** `extraRoutes` adds test-only routes before the app starts listening. */
-export async function startCollaborationNode(backend: StorageBackend, name: string, extraRoutes?: (app: FastifyInstance) => void): Promise<CollaborationNode> {
+/** `extraRoutes` adds test-only routes before the app starts listening; `overrides` replaces app dependencies. */
+export async function startCollaborationNode(backend: StorageBackend, name: string, extraRoutes?: (app: FastifyInstance) => void, overrides: Partial<AppDeps> = {}): Promise<CollaborationNode> {
   const t = await openTestDatabase(backend);
   const identity = await loadOrCreateNodeIdentity(t.db, new Uint8Array(32).fill(3), name);
   const gate = new ConsentGate();
-  const app = await buildCollaborationApp(t, identity, gate, extraRoutes);
+  const app = await buildCollaborationApp(t, identity, gate, extraRoutes, overrides);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
