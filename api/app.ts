@@ -9,6 +9,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type { AudienceConnectors } from '../core/activation/audience-connectors.ts';
+import { SyncEngine } from '../core/activation/send-chunk.ts';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
@@ -20,6 +22,7 @@ import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { activationRoutes } from './routes/activation-routes.ts';
 import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
@@ -54,7 +57,11 @@ export interface AppDeps {
   psiEngines?: PsiEngines;
   /** The process's one consent gate, shared with its job processors (its projections are loaded once). */
   gate: ConsentGate;
+  /** The ad-platform connectors syncs send through; none when absent (destinations are then refused). */
+  audienceConnectors?: AudienceConnectors;
 }
+
+const noConnectors: AudienceConnectors = { find: () => undefined, destinations: [], baseUrlOf: () => undefined };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -137,5 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const psi = psiNodeOf(deps.identity, deps.masterKey, engines, deps.gate);
   await app.register(psiRoutes, { db: deps.db, psi });
   await app.register(psiNodeRoutes, { db: deps.db, psi });
+  const engine = new SyncEngine({ connectors: deps.audienceConnectors ?? noConnectors, masterKey: deps.masterKey, gate: deps.gate });
+  await app.register(activationRoutes, { db: deps.db, masterKey: deps.masterKey, engine });
   return app;
 }

@@ -3,6 +3,8 @@
  * the only place they are wired to the runner.
  */
 import { SEAL_CONSENT_CHECKPOINT_JOB, sealConsentCheckpointJob } from '../core/consent/consent-checkpoint-schedule.ts';
+import type { ActivationDeps } from '../core/activation/activation-deps.ts';
+import { activationJobProcessors } from '../core/activation/sync-jobs.ts';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
 import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
@@ -31,10 +33,11 @@ export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
 });
 
 /** All of them, with those that act as the node (sign with its key), once its identity is loaded. */
-export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate): JobProcessors => {
+export const nodeJobProcessors = (identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate, activation?: Omit<ActivationDeps, 'masterKey' | 'gate'>): JobProcessors => {
   const psi = psiNodeOf(identity, masterKey, psiEngines, gate);
   return {
   ...jobProcessors(gate),
+  ...(activation ? activationJobProcessors({ ...activation, masterKey, gate }) : {}),
   [RUN_PSI_JOB]: runPsiJob(psi),
   [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),
   [EXPIRE_PSI_RUN_JOB]: expirePsiRunJob,

@@ -18,6 +18,7 @@ import * as psiRuns from './0015-psi-runs.ts';
 import * as ingestSpeed from './0016-ingest-speed.ts';
 import * as firstPartyProcessing from './0018-first-party-processing.ts';
 import * as erasureOfDerivedStores from './0019-erasure-of-derived-stores.ts';
+import * as activation from './0021-activation.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016-ingest-speed': ingestSpeed,
   '0018-first-party-processing': firstPartyProcessing,
   '0019-erasure-of-derived-stores': erasureOfDerivedStores,
+  '0021-activation': activation,
 };
