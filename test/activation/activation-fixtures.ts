@@ -21,6 +21,9 @@ import { createTestRunner, waitFor, type QueueBackend } from '../support/job-run
 import { bearer, startTestApp } from '../support/test-app.ts';
 import type { TestDatabase } from '../support/test-database.ts';
 
+/** A parsed JSON answer, as inject's json() gives it. */
+type Body = Awaited<ReturnType<Response['json']>>;
+
 export const PURPOSE = 'advertising.custom_audiences';
 export const MASTER_KEY = new Uint8Array(32).fill(3);
 
@@ -30,7 +33,7 @@ export interface ActivationNode {
   readonly tenantId: string;
   readonly token: string;
   readonly connectors: AudienceConnectors;
-  call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: Body }>;
   close(): Promise<void>;
 }
 
@@ -100,7 +103,7 @@ export async function setConsent(t: TestDatabase, node: ActivationNode, personId
 }
 
 /** Waits until the run has finished, and returns it. */
-export async function finishedRun(node: ActivationNode, syncId: number, runId: number): Promise<any> {
+export async function finishedRun(node: ActivationNode, syncId: number, runId: number): Promise<Body> {
   return waitFor(async () => {
     const run = (await node.call('GET', `/v1/syncs/${syncId}/runs/${runId}`)).body;
     return ['done', 'partial', 'failed'].includes(run.state) ? run : undefined;
