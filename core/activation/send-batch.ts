@@ -88,17 +88,17 @@ export async function sendMembers(
           await attempt(rest, last);
           return;
         }
-        if ((error.code === 'ACCORD_ERR_PLATFORM_REFUSED' || error.code === 'ACCORD_ERR_PLATFORM_ROWS_REJECTED') && batch.length > 1) {
+        // Only where a bad row fails the whole call: elsewhere a refusal is about the request, not a row.
+        const rowRefusal = (error.code === 'ACCORD_ERR_PLATFORM_REFUSED' && connector.capabilities.badRows === 'batch') || error.code === 'ACCORD_ERR_PLATFORM_ROWS_REJECTED';
+        if (!rowRefusal) throw error;
+        if (batch.length > 1) {
           const half = Math.ceil(batch.length / 2);
           await attempt(batch.slice(0, half), false);
           await attempt(batch.slice(half), last);
           return;
         }
-        if (error.code === 'ACCORD_ERR_PLATFORM_REFUSED' || error.code === 'ACCORD_ERR_PLATFORM_ROWS_REJECTED') {
-          result.rejected.push({ member: batch[0]!, reason: 'platform_refused', detail: error.message });
-          return;
-        }
-        throw error;
+        result.rejected.push({ member: batch[0]!, reason: 'platform_refused', detail: error.message });
+        return;
       }
     }
   };

@@ -24,6 +24,7 @@ import { gateForSync } from './sync-plan.ts';
 import { findSync, storePlatformAudience, type Sync, type SyncDestination } from './syncs.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { IdentifierKeys } from '../identifiers/identifier-keys.ts';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { UnrecoverableJobError, type JobContext } from '../jobs/job-runner.ts';
 
 export const ACTIVATION_CHUNK_JOB = 'activation.chunk';
@@ -39,7 +40,12 @@ export interface ChunkPayload {
   /** The chunk that creates the platform audience, where the platform creates it from its first members. */
   readonly create?: boolean;
   readonly actor: string;
+  /** Times this chunk was put off because the platform asked for a longer wait than a worker holds. */
+  readonly deferrals?: number;
 }
+
+/** A chunk is put off at most this many times for a platform's long waits before its rows are dead-lettered. */
+const MAX_DEFERRALS = 10;
 
 interface Dead {
   readonly personId: number;
@@ -89,6 +95,13 @@ export async function processChunk(job: JobContext, engine: SyncEngine, payload:
     const result = await send(job, engine, connector, sync, destination, payload, members);
     await job.inTenant((trx) => writeOutcome(trx, engine, connector, sync, destination, payload, { result, dead, excluded, error: null }));
   } catch (error) {
+    const policy = engine.deps.policy ?? defaultSendPolicy;
+    const deferrals = payload.deferrals ?? 0;
+    if (error instanceof ActivationError && error.retryable && (error.retryAfterMs ?? 0) > policy.maxWaitMs && deferrals < MAX_DEFERRALS) {
+      // The platform asked for a longer wait than a worker should sit through: the chunk runs again then.
+      await job.inTenant((trx) => enqueueJob(trx, job.name, { ...payload, deferrals: deferrals + 1 }, { delayMs: error.retryAfterMs, maxAttempts: CHUNK_ATTEMPTS }));
+      return;
+    }
     const finalTry = job.attempt >= CHUNK_ATTEMPTS || (error instanceof ActivationError && !error.retryable) || error instanceof UnrecoverableJobError;
     if (!finalTry) throw error;
     const code = error instanceof ActivationError ? error.code : 'ACCORD_ERR_ACTIVATION_FAILED';

@@ -43,11 +43,14 @@ export interface PlatformUnderTest {
   readonly server: ContractServer;
 }
 
+let tenants = 0;
+
+/** A node with a tenant of its own, so each starts with empty ledgers. */
 export async function startActivationNode(t: TestDatabase, queue: QueueBackend, platforms: readonly PlatformUnderTest[], engine: Partial<ActivationDeps> = {}): Promise<ActivationNode> {
   const connectors = audienceConnectorsOf(Object.fromEntries(platforms.map((p) => [p.name, p.platform])), Object.fromEntries(platforms.map((p) => [p.name, p.server.url])));
   const gate = new ConsentGate();
   const test = await startTestApp(t, { audienceConnectors: connectors, gate });
-  const key = await test.keyFor('brand', ['admin']);
+  const key = await test.keyFor(`brand-${++tenants}`, ['admin']);
   const deps: ActivationDeps = { connectors, masterKey: MASTER_KEY, gate, pollDelayMs: 20, policy: { attempts: 4, maxWaitMs: 3_000, baseBackoffMs: 20 }, ...engine };
   const runner = createTestRunner(queue, t.db, activationJobProcessors(deps));
   await runner.start();
