@@ -4,9 +4,16 @@ import type { ContractServer } from '../../connectors/contract-kit/contract-serv
 import { startMetaContractServer } from '../../connectors/meta/contract-server.ts';
 import { metaAudiences } from '../../connectors/meta/meta-audiences.ts';
 import { withTenant } from '../../core/db/tenant-scope.ts';
+import { IdentifierKeys } from '../../core/identifiers/identifier-keys.ts';
+import { consentSubjectOf } from '../../core/one-id/person-subject.ts';
+import { eraseSubject } from '../../core/privacy/erase-subject.ts';
+import { readRemovals } from '../../core/privacy/privacy-request-removals.ts';
+import { subjectExportSections } from '../../core/privacy/subject-export-sections.ts';
+import { SubjectVault } from '../../core/privacy/subject-vault.ts';
+import { erasureInProgress } from '../core/privacy/resolved-persons.ts';
 import { queueBackends, waitFor } from '../support/job-runners.ts';
 import { openTestDatabase, storageBackends, type TestDatabase } from '../support/test-database.ts';
-import { addDestination, finishedRun, PURPOSE, seedAudience, setConsent, startActivationNode, type ActivationNode } from './activation-fixtures.ts';
+import { addDestination, finishedRun, MASTER_KEY, PURPOSE, seedAudience, setConsent, startActivationNode, type ActivationNode } from './activation-fixtures.ts';
 
 const backends = storageBackends.flatMap((storage) => queueBackends.map((queue) => [storage, queue] as const));
 
@@ -66,5 +73,33 @@ describe.each(backends)('syncs through the API on %s with the %s runner', (stora
     }, 'the withdrawal to reach Meta');
     expect(await sizeAt(syncId)()).toBe(11);
     expect(ledger).toMatchObject({ state: 'removed', removal_reason: 'withdrawal', ids_sealed: null });
+  });
+
+  it('erasure queues the removal at every destination, shows its status per destination, and the access export lists where the person was sent', async () => {
+    const { segmentId, persons } = await seedAudience(t, node, people);
+    const destinationId = await addDestination(node, server, 'meta');
+    const syncId = (await node.call('POST', '/v1/syncs', { name: 'Spring fans', audience: { segmentId }, destinations: [{ id: destinationId }], purpose: PURPOSE, regime: 'ccpa' })).body.id;
+    await finishedRun(node, syncId, (await node.call('POST', `/v1/syncs/${syncId}/runs`)).body.run.id);
+    const subject = consentSubjectOf(persons[2]!);
+    const inTenant = <T>(work: Parameters<typeof withTenant<T>>[2]) => withTenant(t.db, node.tenantId, work);
+    const exported = async () => {
+      const section = subjectExportSections(new SubjectVault(MASTER_KEY)).find((s) => s.name === 'adDestinations')!;
+      const items: unknown[] = [];
+      for await (const page of section.pages(inTenant, subject)) items.push(...page);
+      return items;
+    };
+    expect(await exported()).toEqual([expect.objectContaining({ platform: 'meta', sync: 'Spring fans', state: 'on the platform', removedAt: null })]);
+
+    const request = await inTenant((trx) => erasureInProgress(trx, subject));
+    const outcome = await inTenant((trx) => eraseSubject(trx, { vault: new SubjectVault(MASTER_KEY), identifiers: new IdentifierKeys(MASTER_KEY) }, request, []));
+    expect(outcome.removals).toContainEqual({ store: 'activation_members', status: 'queued', removed: 1 });
+    node.runner.wake();
+    const removals = await waitFor(async () => {
+      const rows = await inTenant((trx) => readRemovals(trx, request.id));
+      return rows.find((row) => row.store === `activation_destination:${destinationId}` && row.status === 'done') ? rows : undefined;
+    }, 'the erasure to reach Meta');
+    expect(removals).toContainEqual(expect.objectContaining({ store: `activation_destination:${destinationId}`, status: 'done', removed: 1 }));
+    expect(await sizeAt(syncId)()).toBe(11);
+    expect(await exported()).toEqual([expect.objectContaining({ platform: 'meta', state: 'removed', removalReason: 'erasure', removedAt: expect.any(Date) })]);
   });
 });
