@@ -188,6 +188,7 @@ describe.each(backends)('sync runs against misbehaving platforms on %s with the 
     expect(run.destinations[0]).toMatchObject({ plannedAdds: 12, added: 11, consentExcluded: 1 });
     const ledger = await withTenant(t.db, node!.tenantId, (trx) => trx.selectFrom('activation_members').select(['person_id', 'state']).where('person_id', 'in', [persons[0]!, persons[11]!]).execute());
     // Person 11 was never sent; person 0 was in the batch on its way, and is queued for removal (or removed already).
+    if (process.env.DEBUG_RUNS) console.log(JSON.stringify({ persons, run, ledger }));
     expect(ledger.map((row) => [Number(row.person_id), row.state === 'removed' ? 'removing' : row.state])).toEqual([[persons[0], 'removing']]);
   });
 });
