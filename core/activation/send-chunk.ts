@@ -116,7 +116,7 @@ export async function processChunk(job: JobContext, engine: SyncEngine, payload:
 async function gatedMembers(trx: TenantTransaction, engine: SyncEngine, sync: Sync, destination: SyncDestination, payload: ChunkPayload) {
   const connector = engine.connectorOf(destination);
   const allowed = await gateForSync(trx, engine.deps.gate, sync, destination, payload.personIds, 'activation.upload', payload.actor, { runId: payload.runId, op: payload.op });
-  const inputs = await memberInputs(trx, engine.keys, allowed.ids());
+  const inputs = await memberInputs(trx, engine.keys, allowed, sync.purpose);
   const members: PreparedMember[] = [];
   const dead: Dead[] = [];
   for (const input of inputs) {

@@ -62,7 +62,7 @@ async function planRun(job: JobContext, engine: SyncEngine): Promise<void> {
       const plan = await planDestination(trx, engine.deps.gate, sync, destination, 'activation.plan', run.actor);
       const chunks: Array<Pick<ChunkPayload, 'op' | 'personIds' | 'create'>> = [];
       if (connector.capabilities.removal === 'replace') {
-        if (plan.adds.length + plan.removes.length > 0) chunks.push({ op: 'replace', personIds: plan.allowed, create: destination.audience === null });
+        if (plan.adds.length + plan.removes.length > 0) chunks.push({ op: 'replace', personIds: plan.allowed.ids(), create: destination.audience === null });
       } else {
         for (let at = 0; at < plan.adds.length; at += chunkSize) chunks.push({ op: 'add', personIds: plan.adds.slice(at, at + chunkSize), create: at === 0 && destination.audience === null });
         for (let at = 0; at < plan.removes.length; at += chunkSize) chunks.push({ op: 'remove', personIds: plan.removes.slice(at, at + chunkSize) });

@@ -36,12 +36,13 @@ export async function previewSync(trx: TenantTransaction, engine: SyncEngine, sy
     const plan = await planDestination(trx, engine.deps.gate, sync, destination, 'activation.preview', actor);
     const membersByIdType: Record<string, number> = Object.fromEntries(destination.idTypes.map((type) => [type, 0]));
     const rejects: Record<string, number> = {};
-    for (let at = 0; at < plan.allowed.length; at += PAGE) {
-      for (const input of await memberInputs(trx, engine.keys, plan.allowed.slice(at, at + PAGE))) {
+    const allowedIds = plan.allowed.ids();
+    for (let at = 0; at < allowedIds.length; at += PAGE) {
+      for (const input of await memberInputs(trx, engine.keys, plan.allowed, sync.purpose, allowedIds.slice(at, at + PAGE))) {
         const prepared = connector.identifiers.prepare(input, destination.idTypes);
         for (const refusal of prepared.refused) rejects[refusal.reason] = (rejects[refusal.reason] ?? 0) + 1;
         if (!prepared.ok) {
-          rejects.no_usable_identifier = (rejects.no_usable_identifier ?? 0) + 1;
+          if (!prepared.refused.some((refusal) => refusal.reason === 'no_usable_identifier')) rejects.no_usable_identifier = (rejects.no_usable_identifier ?? 0) + 1;
           continue;
         }
         for (const type of new Set(prepared.member.ids.map((id) => id.type))) membersByIdType[type] = (membersByIdType[type] ?? 0) + 1;
