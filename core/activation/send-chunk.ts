@@ -186,6 +186,7 @@ interface Outcome {
 }
 
 const PAGE = 2_000;
+const LEDGER_PAGE = 20_000;
 
 async function writeOutcome(trx: TenantTransaction, engine: SyncEngine, connector: AudienceConnector, sync: Sync, destination: SyncDestination, payload: ChunkPayload, outcome: Outcome): Promise<void> {
   const { runId } = payload;
@@ -201,23 +202,18 @@ async function writeOutcome(trx: TenantTransaction, engine: SyncEngine, connecto
   let added = 0;
   let removed = 0;
   if (payload.op === 'add' || payload.op === 'replace') {
-    for (let at = 0; at < accepted.length; at += PAGE) {
-      const page = accepted.slice(at, at + PAGE);
-      await trx
-        .insertInto('activation_members')
-        .values(page.map((member) => ({ tenant_id: trx.tenantId, sync_id: sync.id, destination_id: destination.destinationId, person_id: Number(member.key), state: 'present' as const, ids_sealed: engine.sealer.seal(ledgerRow(Number(member.key)), member.ids), added_run_id: runId, added_at: now })))
-        .onConflict((oc) =>
-          oc.columns(['tenant_id', 'sync_id', 'destination_id', 'person_id']).doUpdateSet((eb) => ({
-            state: 'present' as const,
-            ids_sealed: eb.ref('excluded.ids_sealed'),
-            added_run_id: eb.ref('excluded.added_run_id'),
-            added_at: now,
-            removal_reason: null,
-            removal_request_id: null,
-            removed_at: null,
-          })),
-        )
-        .execute();
+    // Array parameters, one statement per page: the ledger takes a chunk in a few round trips.
+    for (let at = 0; at < accepted.length; at += LEDGER_PAGE) {
+      const page = accepted.slice(at, at + LEDGER_PAGE);
+      const persons = page.map((member) => Number(member.key));
+      const sealed = page.map((member) => Buffer.from(engine.sealer.seal(ledgerRow(Number(member.key)), member.ids)));
+      await sql`
+        insert into activation_members (tenant_id, sync_id, destination_id, person_id, state, ids_sealed, added_run_id, added_at)
+        select ${trx.tenantId}::uuid, ${sync.id}, ${destination.destinationId}, u.person_id, 'present', u.ids_sealed, ${runId}, ${now}
+          from unnest(${`{${persons.join(',')}}`}::bigint[], ${sealed}::bytea[]) as u(person_id, ids_sealed)
+        on conflict (tenant_id, sync_id, destination_id, person_id) do update
+          set state = 'present', ids_sealed = excluded.ids_sealed, added_run_id = excluded.added_run_id, added_at = excluded.added_at,
+              removal_reason = null, removal_request_id = null, removed_at = null`.execute(trx);
     }
     added = accepted.length;
   }
