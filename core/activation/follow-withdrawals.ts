@@ -13,7 +13,7 @@ import type { Database } from '../db/schema.ts';
 import { withTenant, type TenantTransaction } from '../db/tenant-scope.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
-import { queueRemovals } from './queue-removals.ts';
+import { lockSentMembers, queueRemovals } from './queue-removals.ts';
 import type { SyncEngine } from './send-chunk.ts';
 import { gateForSync } from './sync-plan.ts';
 import { findSync } from './syncs.ts';
@@ -50,6 +50,7 @@ async function sentMembersOf(trx: TenantTransaction, subjects: readonly string[]
 export async function removeWithdrawn(job: JobContext, engine: SyncEngine): Promise<void> {
   const { subjects } = job.payload as { subjects: string[] | null };
   await job.inTenant(async (trx) => {
+    await lockSentMembers(trx);
     const members = await sentMembersOf(trx, subjects);
     const groups = new Map<string, { syncId: number; destinationId: number; persons: number[] }>();
     for (const member of members) {

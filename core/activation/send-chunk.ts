@@ -16,7 +16,7 @@ import type { PreparedMember } from './identifier-profile.ts';
 import { memberInputs } from './member-inputs.ts';
 import { platformContextOf } from './platform-session.ts';
 import { recordDestinationRemovals } from './activation-erasure.ts';
-import { ACTIVE_STATES, CHUNK_ATTEMPTS, queueRemovals } from './queue-removals.ts';
+import { ACTIVE_STATES, CHUNK_ATTEMPTS, lockSentMembers, queueRemovals } from './queue-removals.ts';
 import { defaultSendPolicy, sendMembers, type Call, type SendResult } from './send-batch.ts';
 import { SentIdSealer } from './sent-ids.ts';
 import { settleDestination } from './sync-runs.ts';
@@ -190,6 +190,7 @@ const LEDGER_PAGE = 20_000;
 
 async function writeOutcome(trx: TenantTransaction, engine: SyncEngine, connector: AudienceConnector, sync: Sync, destination: SyncDestination, payload: ChunkPayload, outcome: Outcome): Promise<void> {
   const { runId } = payload;
+  await lockSentMembers(trx);
   if (runId !== null) {
     // Counted once, whatever the delivery: the chunk's mark is taken under the row lock.
     const row = await trx.selectFrom('activation_run_destinations').select('done_chunks').where('run_id', '=', runId).where('destination_id', '=', destination.destinationId).forUpdate().executeTakeFirstOrThrow();
