@@ -7,6 +7,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type { AudienceConnectors } from '../core/activation/audience-connectors.ts';
+import { SyncEngine } from '../core/activation/send-chunk.ts';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import type { Database } from '../core/db/schema.ts';
 import type { NodeIdentity } from '../core/identity/node-identity.ts';
@@ -23,6 +25,7 @@ import { nodeAuth } from './plugins/node-auth.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { httpMetrics, type Metrics } from './plugins/metrics.ts';
 import { frameworkErrorHandler, problemDetails } from './plugins/problem-details.ts';
+import { activationRoutes } from './routes/activation-routes.ts';
 import { collaborationRoutes } from './routes/collaboration-routes.ts';
 import { nodeCollaborationRoutes } from './routes/node-collaboration-routes.ts';
 import { psiNodeRoutes } from './routes/psi-node-routes.ts';
@@ -71,7 +74,11 @@ export interface AppDeps {
   consoleRoot?: string;
   /** Federated scoring's policy (batch, release and audit minimums); the defaults unless given. */
   scoringPolicy?: ScoringPolicy;
+  /** The ad-platform connectors syncs send through; none when absent (destinations are then refused). */
+  audienceConnectors?: AudienceConnectors;
 }
+
+const noConnectors: AudienceConnectors = { find: () => undefined, destinations: [], baseUrlOf: () => undefined };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -164,5 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const scoring = scoringNodeOf(deps.identity, deps.masterKey, deps.gate, deps.scoringPolicy);
   await app.register(modelRoutes, { db: deps.db, scoring });
   await app.register(modelNodeRoutes, { db: deps.db, scoring });
+  const engine = new SyncEngine({ connectors: deps.audienceConnectors ?? noConnectors, masterKey: deps.masterKey, gate: deps.gate });
+  await app.register(activationRoutes, { db: deps.db, masterKey: deps.masterKey, engine });
   return app;
 }

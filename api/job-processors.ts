@@ -3,6 +3,8 @@
  * the only place they are wired to the runner.
  */
 import { SEAL_CONSENT_CHECKPOINT_JOB, sealConsentCheckpointJob } from '../core/consent/consent-checkpoint-schedule.ts';
+import type { ActivationDeps } from '../core/activation/activation-deps.ts';
+import { activationJobProcessors } from '../core/activation/sync-jobs.ts';
 import type { ConsentGate } from '../core/consent/consent-gate.ts';
 import { invalidateSupersededConsents } from '../core/consent/invalidate-superseded-consents.ts';
 import { INVALIDATE_SUPERSEDED_CONSENTS_JOB } from '../core/consent/notices.ts';
@@ -41,10 +43,11 @@ export const jobProcessors = (gate: ConsentGate): JobProcessors => ({
  * All of them, with those that act as the node (sign with its key) or seal with its master key,
  * once its identity is loaded. Ingest runs a chunk per transaction, so it takes the database itself.
  */
-export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate, scoring: ScoringNode = scoringNodeOf(identity, masterKey, gate)): JobProcessors => {
+export const nodeJobProcessors = (db: Kysely<Database>, identity: NodeIdentity, masterKey: Uint8Array, psiEngines: PsiEngines, gate: ConsentGate, scoring: ScoringNode = scoringNodeOf(identity, masterKey, gate), activation?: Omit<ActivationDeps, 'masterKey' | 'gate'>): JobProcessors => {
   const psi = psiNodeOf(identity, masterKey, psiEngines, gate);
   return {
   ...jobProcessors(gate),
+  ...(activation ? activationJobProcessors({ ...activation, masterKey, gate }) : {}),
   [INGEST_FILE_JOB]: ingestFileJob(db, new IdentifierKeys(masterKey)),
   [RUN_PSI_JOB]: runPsiJob(psi),
   [PREPARE_PSI_SERVER_JOB]: preparePsiServerJob(psi),

@@ -14,6 +14,9 @@ import { createBullmqRunner } from '../core/jobs/bullmq-runner.ts';
 import { createInProcessRunner } from '../core/jobs/in-process-runner.ts';
 import type { JobProcessors, JobRunner } from '../core/jobs/job-runner.ts';
 import { DEFAULT_TENANT, ensureTenant } from '../core/tenancy/tenants.ts';
+import { followConsentChanges } from '../core/activation/follow-withdrawals.ts';
+import { changeFeedOf } from '../core/db/change-feed.ts';
+import { nodeAudienceConnectors } from './audience-connectors.ts';
 import { buildApp } from './app.ts';
 import { nodeJobProcessors } from './job-processors.ts';
 import { PsiEngines } from '../core/psi/psi-engines.ts';
@@ -65,7 +68,8 @@ export async function startNode(
     cleanups.push(() => psiEngines.close());
     // One gate for the node's API and jobs: each consent projection is loaded, and held, once.
     const gate = new ConsentGate();
-    const runs = processors ?? nodeJobProcessors(db, identity, masterKey, psiEngines, gate);
+    const audienceConnectors = nodeAudienceConnectors(config);
+    const runs = processors ?? nodeJobProcessors(db, identity, masterKey, psiEngines, gate, undefined, { connectors: audienceConnectors });
     const jobs = config.redisUrl
       ? createBullmqRunner(db, runs, {
           redisUrl: config.redisUrl,
@@ -80,6 +84,11 @@ export async function startNode(
       console.warn('accord: running without a worker and without REDIS_URL: queued jobs wait until a worker starts');
     }
     if (roles.worker || jobs.kind === 'bullmq') await jobs.start();
+    if (roles.worker) {
+      // Withdrawals reach the ad platforms: consent changes queue the removals of whoever lost consent.
+      const unfollow = followConsentChanges(db, changeFeedOf(db), () => jobs.wake(), (error) => console.error('accord: queueing activation removals failed', error));
+      cleanups.push(async () => unfollow());
+    }
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
@@ -95,6 +104,7 @@ export async function startNode(
         logLevel: config.logLevel,
         psiEngines,
         gate,
+        audienceConnectors,
       });
       const server = app;
       cleanups.push(() => server.close());

@@ -5,6 +5,7 @@
  * To add a benchmark, write it (see benchmark.ts) and add it to `benchmarks`.
  */
 import { parseArgs } from 'node:util';
+import { activationBenchmark } from './activation-bench.ts';
 import { apiBenchmark } from './api-bench.ts';
 import { consentApiBenchmark } from './consent-api-bench.ts';
 import { consentAppendBenchmark } from './consent-append-bench.ts';
@@ -19,7 +20,7 @@ import { startupBenchmark } from './startup-bench.ts';
 import { BenchOptionError, type Benchmark, type BenchOptions } from './benchmark.ts';
 import { environment, formatTable, saveResult } from './report.ts';
 
-const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark, responsivenessBenchmark, scoringBenchmark];
+const benchmarks: Benchmark[] = [apiBenchmark, startupBenchmark, consentGateBenchmark, consentAppendBenchmark, consentApiBenchmark, consentWriteBenchmark, ingestBenchmark, segmentBenchmark, psiBenchmark, responsivenessBenchmark, scoringBenchmark, activationBenchmark];
 
 /** How long a finished run may take to exit on its own before open handles are reported. */
 const EXIT_GRACE_MS = 10_000;

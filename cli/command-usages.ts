@@ -80,6 +80,21 @@ export const commandUsages = [
   { command: 'models train', args: `<id> [--interval seconds] ${LISTING}`, summary: 'align the rows of an approved model with the provider and start training (brand), then watch it' },
   { command: 'models score', args: `<speed model id> --segment <id> [--revenue <model id>] ${LISTING}`, summary: 'lead scores for a segment of at least 100 leads, stored as tags lead_speed and lead_revenue' },
   { command: 'models lookalike', args: `<model id> --sizes n,n,... ${LISTING}`, summary: "expand a lookalike model's seed: the provider keeps the audience; prints recall and lift per size" },
+  {
+    command: 'sync destinations add',
+    args: `<connector> --account <id> --credentials <file.json> [--name N] ${LISTING}`,
+    summary: 'connect an ad account (tencent, oceanengine, kuaishou, meta, google, tiktok, tiktok_file, ttd, amazon); its credentials are sealed and never printed',
+    notes: ['credentials: {"accessToken": "...", "refreshToken": "...", "clientId": "...", "clientSecret": "..."} (refresh fields where the platform refreshes tokens)'],
+  },
+  { command: 'sync destinations list', args: LISTING, summary: 'the connected ad accounts: id, platform, account, active or disabled' },
+  {
+    command: 'sync create',
+    args: `<name> (--segment <id> | --psi-run <run id>) --destination <id> ... --purpose P --regime ${regimes.join('|')} [--schedule seconds] ${LISTING}`,
+    summary: 'sync an audience to destinations for a consent purpose, once or every --schedule seconds',
+  },
+  { command: 'sync preview', args: `<id> ${LISTING}`, summary: 'dry run per destination: members by id type, rejects by reason, consent exclusions, adds and removes (writes the processing record)' },
+  { command: 'sync run', args: `<id> ${LISTING}`, summary: 'start a run (a worker of the node sends it); a run already open is joined, never doubled' },
+  { command: 'sync status', args: `<id> ${LISTING}`, summary: 'the runs, newest first: state per destination, adds, removes, exclusions, dead letters, match signals, errors' },
   { command: 'psi keygen', args: '--out <file> [--name <party name>]', summary: 'a new party key; prints the node id and public key the brand pins (POST /v1/peers without baseUrl)' },
   { command: 'psi approve', args: `${PARTY} [--constraints <file.json>] ${PARTY_OPTIONS} [--yes]`, summary: "show the collaboration's terms, verified, and sign this party's approval", notes: [PARTY_NOTE] },
   {

@@ -35,6 +35,7 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<void>>> = {
   import: async (args) => (await import('./import-command.ts')).importCommand(loadConfig(), args),
   tags: async (args) => (await import('./tags-command.ts')).tagsCommand(loadConfig(), await processGate(), args),
   segments: async (args) => (await import('./segments-command.ts')).segmentsCommand(loadConfig(), await processGate(), args),
+  sync: async (args) => (await import('./sync-command.ts')).syncCommand(loadConfig(), await processGate(), args),
   psi: async (args) => (await import('./psi-command.ts')).psiCommand(args),
   models: async (args) => (await import('./models-command.ts')).modelsCommand(loadConfig(), await processGate(), args),
   demo: async (args) => (await import('./demo-command.ts')).demoCommand(args),

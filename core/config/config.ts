@@ -72,6 +72,21 @@ const settings = {
     expects: 'an integer from 1 to 64',
     schema: integer.pipe(z.number().min(1).max(64)).default(4),
   },
+  adPlatformUrls: {
+    env: 'ACCORD_AD_PLATFORM_URLS',
+    expects: 'platform=URL pairs separated by commas (tencent=http://127.0.0.1:9001,meta=...): origins standing in for the platforms, for the demo and tests',
+    schema: z
+      .string()
+      .regex(/^[a-z]+=https?:\/\/[^,\s]+(,[a-z]+=https?:\/\/[^,\s]+)*$/)
+      .transform((value) => Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string])))
+      .optional(),
+  },
+  googleDeveloperToken: {
+    env: 'ACCORD_GOOGLE_DEVELOPER_TOKEN',
+    expects: 'the Google Ads API developer token of this installation',
+    secret: true,
+    schema: z.string().min(1).default('unset'),
+  },
 } as const;
 
 type Settings = typeof settings;

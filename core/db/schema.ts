@@ -806,6 +806,103 @@ export interface ScoringLookalikeMemberTable {
   person_id: number | string;
 }
 
+// 0021 activation tables:
+export type ActivationState = 'planned' | 'uploading' | 'processing' | 'done' | 'partial' | 'failed';
+
+export interface ActivationDestinationTable {
+  id: Generated<number>;
+  tenant_id: string;
+  platform: string;
+  connector: string;
+  name: string;
+  account_id: string;
+  credentials_sealed: Uint8Array;
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+}
+
+export interface ActivationSyncTable {
+  id: Generated<number>;
+  tenant_id: string;
+  name: string;
+  audience_kind: 'segment' | 'psi_matches';
+  segment_id: number | null;
+  psi_run_id: string | null;
+  purpose: string;
+  regime: string;
+  schedule_seconds: number | null;
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+}
+
+export interface ActivationSyncDestinationTable {
+  tenant_id: string;
+  sync_id: number;
+  destination_id: number;
+  id_types: Json;
+  platform_audience: Json | null;
+}
+
+export interface ActivationRunTable {
+  id: Generated<number>;
+  tenant_id: string;
+  sync_id: number;
+  trigger: 'manual' | 'schedule';
+  state: ActivationState;
+  actor: string;
+  error: string | null;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface ActivationRunDestinationTable {
+  tenant_id: string;
+  run_id: number;
+  destination_id: number;
+  state: ActivationState;
+  planned_adds: Generated<number>;
+  planned_removes: Generated<number>;
+  added: Generated<number>;
+  removed: Generated<number>;
+  consent_excluded: Generated<number>;
+  dead_lettered: Generated<number>;
+  kept_min_size: Generated<number>;
+  pending_chunks: Generated<number>;
+  requests: Generated<number>;
+  receipts: ColumnType<unknown, string | undefined, string>;
+  done_chunks: ColumnType<unknown, string | undefined, string>;
+  match: Json | null;
+  error: string | null;
+}
+
+export interface ActivationMemberTable {
+  tenant_id: string;
+  sync_id: number;
+  destination_id: number;
+  person_id: number;
+  state: 'present' | 'removing' | 'kept' | 'removed';
+  ids_sealed: Uint8Array | null;
+  added_run_id: number | null;
+  added_at: CreatedAt;
+  removal_reason: 'audience' | 'withdrawal' | 'erasure' | null;
+  removal_request_id: string | null;
+  removed_at: Date | null;
+}
+
+export interface ActivationDeadLetterTable {
+  id: Generated<number>;
+  tenant_id: string;
+  run_id: number | null;
+  sync_id: number;
+  destination_id: number;
+  person_id: number;
+  op: 'add' | 'remove' | 'replace';
+  reason: string;
+  detail: Generated<string>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   node: NodeTable;
   tenants: TenantTable;
@@ -894,6 +991,14 @@ export interface Database {
   scoring_releases: ScoringReleaseTable;
   scoring_lookalikes: ScoringLookalikeTable;
   scoring_lookalike_members: ScoringLookalikeMemberTable;
+  // 0021 activation tables:
+  activation_destinations: ActivationDestinationTable;
+  activation_syncs: ActivationSyncTable;
+  activation_sync_destinations: ActivationSyncDestinationTable;
+  activation_runs: ActivationRunTable;
+  activation_run_destinations: ActivationRunDestinationTable;
+  activation_members: ActivationMemberTable;
+  activation_dead_letters: ActivationDeadLetterTable;
 }
 
 export type Peer = Selectable<PeerTable>;

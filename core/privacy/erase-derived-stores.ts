@@ -9,6 +9,7 @@
  * closes it again before it returns.
  */
 import { sql } from 'kysely';
+import { queueErasureRemovals } from '../activation/activation-erasure.ts';
 import type { TenantTransaction } from '../db/tenant-scope.ts';
 import { eraseMatchesOf, erasePayloadsOf } from '../psi/psi-matches.ts';
 import { removeFromSegments } from '../segments/segment-store.ts';
@@ -26,6 +27,9 @@ const derivedStores: readonly DerivedStore[] = [
   // Payloads before the matches they refer to.
   { name: 'psi_match_payloads', erase: (trx, persons) => removedNow(erasePayloadsOf(trx, persons)) },
   { name: 'psi_matches', erase: (trx, persons) => removedNow(eraseMatchesOf(trx, persons)) },
+  // Outside this database: removals queued at every ad-platform destination the person was sent
+  // to, each with its own entry (activation_destination:<id>) that its job moves to done or failed.
+  { name: 'activation_members', erase: (trx, persons, requestId) => queueErasureRemovals(trx, persons, requestId) },
 ];
 
 /** Removes the persons (a person and everyone merged into them) from every derived store. */

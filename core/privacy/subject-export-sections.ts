@@ -239,7 +239,33 @@ const segmentMemberships = single('segmentMemberships', async (trx, subject) => 
   return rows.map((row) => ({ segmentId: Number(row.id), name: row.name, kind: row.kind }));
 });
 
+/** Where the person was sent: every ad-platform destination a sync put them on, when, and when they were removed and why. */
+const adDestinations = single('adDestinations', async (trx, subject) => {
+  const persons = await personsOf(trx, subject);
+  if (persons.length === 0) return [];
+  const rows = await trx
+    .selectFrom('activation_members as m')
+    .innerJoin('activation_destinations as d', (join) => join.onRef('d.tenant_id', '=', 'm.tenant_id').onRef('d.id', '=', 'm.destination_id'))
+    .innerJoin('activation_syncs as s', (join) => join.onRef('s.tenant_id', '=', 'm.tenant_id').onRef('s.id', '=', 'm.sync_id'))
+    .select(['d.platform', 'd.name as destination', 'd.account_id', 's.name as sync', 's.purpose', 'm.state', 'm.added_at', 'm.removed_at', 'm.removal_reason'])
+    .where('m.person_id', '=', anyOf(persons, 'bigint'))
+    .orderBy('m.added_at')
+    .execute();
+  return rows.map((row) => ({
+    platform: row.platform,
+    destination: row.destination,
+    account: row.account_id,
+    sync: row.sync,
+    purpose: row.purpose,
+    sentAt: row.added_at,
+    // `removing`: the removal is queued; `kept`: the platform's minimum audience size holds it back for now.
+    state: row.state === 'present' ? 'on the platform' : row.state,
+    removedAt: row.removed_at,
+    removalReason: row.removal_reason,
+  }));
+});
+
 export function subjectExportSections(vault: SubjectVault): ExportSection[] {
   const personalData = single('personalData', (trx, subject) => vault.read(trx, subject));
-  return [consentEvents, consentState, consentedRecipients, disclosures, personalData, preferences, preferenceChanges, contactLog, processingRecords, auditEvents, privacyRequests, segmentMemberships, psiMatches];
+  return [consentEvents, consentState, consentedRecipients, disclosures, personalData, preferences, preferenceChanges, contactLog, processingRecords, auditEvents, privacyRequests, segmentMemberships, psiMatches, adDestinations];
 }

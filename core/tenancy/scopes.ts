@@ -1,5 +1,5 @@
 /** Every API key scope. `admin` grants all of them. Values are only ever added. */
-export const scopes = ['admin', 'peers:read', 'peers:write', 'audit:read', 'records:read', 'jobs:read', 'consent:read', 'consent:write', 'privacy:admin', 'tags:read', 'tags:write', 'data:write', 'data:read', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'collaborations:read', 'collaborations:write', 'collaborations:approve', 'metrics:read', 'models:read', 'models:write', 'scores:write'] as const;
+export const scopes = ['admin', 'peers:read', 'peers:write', 'audit:read', 'records:read', 'jobs:read', 'consent:read', 'consent:write', 'privacy:admin', 'tags:read', 'tags:write', 'data:write', 'data:read', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'collaborations:read', 'collaborations:write', 'collaborations:approve', 'metrics:read', 'models:read', 'models:write', 'scores:write', 'activation:read', 'activation:write'] as const;
 
 export type Scope = (typeof scopes)[number];
 

@@ -21,6 +21,7 @@ import * as erasureOfDerivedStores from './0019-erasure-of-derived-stores.ts';
 import * as ingestUploads from './0020-ingest-uploads.ts';
 import * as consoleUsersAndArchiving from './0023-console-users-and-archiving.ts';
 import * as consoleSessions from './0025-console-sessions.ts';
+import * as activation from './0021-activation.ts';
 import * as federatedScoring from './0022-federated-scoring.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -43,6 +44,7 @@ export const migrations: Record<string, Migration> = {
   '0018-first-party-processing': firstPartyProcessing,
   '0019-erasure-of-derived-stores': erasureOfDerivedStores,
   '0020-ingest-uploads': ingestUploads,
+  '0021-activation': activation,
   '0022-federated-scoring': federatedScoring,
   '0023-console-users-and-archiving': consoleUsersAndArchiving,
   '0025-console-sessions': consoleSessions,
