@@ -16,7 +16,7 @@ export type ConsoleRole = (typeof consoleRoles)[number];
 
 export const consoleRoleScopes: Readonly<Record<ConsoleRole, readonly Scope[]>> = {
   privacy_officer: ['consent:read', 'consent:write', 'privacy:admin', 'records:read', 'audit:read', 'collaborations:read', 'collaborations:approve', 'jobs:read'],
-  marketer: ['data:read', 'data:write', 'tags:read', 'tags:write', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'collaborations:read', 'collaborations:write', 'jobs:read', 'consent:read'],
+  marketer: ['data:read', 'data:write', 'tags:read', 'tags:write', 'segments:read', 'segments:write', 'psi:run', 'psi:read', 'collaborations:read', 'collaborations:write', 'jobs:read', 'consent:read', 'activation:read', 'activation:write', 'models:read', 'models:write', 'scores:write'],
   admin: ['admin'],
 };
 
