@@ -35,7 +35,7 @@ describe.each(storageBackends)('accord segments on %s', (backend) => {
 
   it("takes docs/first-party/cli.md's rule file, the one `accord tags define --rule` takes, and says where a rule is wrong", async () => {
     const doc = await readFile(join(process.cwd(), 'docs', 'first-party', 'cli.md'), 'utf8');
-    const example = /`shanghai\.json` holds the rule alone, e\.g\. `(\{.*?\})`/.exec(doc)?.[1];
+    const example = /<!-- example: file shanghai-tag\.json -->\n```json\n(.*)\n```/.exec(doc)?.[1];
     expect(example).toBeDefined();
     expect((await segments('estimate', f.file('doc-shanghai.json', example!))).out).toBe('the rule selects 12 persons now');
     const wrong = await segments('estimate', f.file('wrong.json', JSON.stringify({ match: { all: [{ attribute: 'city', op: '=', value: '上海' }, { tag: 'vip', op: 'like' }] } })));
