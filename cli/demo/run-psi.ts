@@ -90,14 +90,18 @@ async function collaborate(brand: DemoNode, partner: DemoNode, name: string, mat
   throw new Error(`collaboration ${name} was not approved on the brand node`);
 }
 
-async function runPsi(brand: DemoNode, collaborationId: string, mode: 'balanced' | 'unbalanced'): Promise<{ run: Run; seconds: number }> {
+async function runPsi(brand: DemoNode, partner: DemoNode, collaborationId: string, mode: 'balanced' | 'unbalanced'): Promise<{ run: Run; seconds: number }> {
   const started = performance.now();
   let run = await brand.call<Run>('POST', '/v1/psi/runs', { collaborationId, mode });
   while (run.status !== 'finished' && run.status !== 'failed') {
     await new Promise((resolve) => setTimeout(resolve, 250));
     run = await brand.poll<Run>(`/v1/psi/runs/${run.id}`);
   }
-  if (run.status === 'failed') throw new Error(`PSI run ${run.id} failed: ${run.error}`);
+  if (run.status === 'failed') {
+    // The brand sees the partner's reason as a code only; the partner's own record says more.
+    const served = await partner.call<Run>('GET', `/v1/psi/runs/${run.id}`).catch(() => undefined);
+    throw new Error(`PSI run ${run.id} failed: ${run.error}${served?.error ? `; the partner's record of it: ${served.error}` : ''}`);
+  }
   return { run, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -109,7 +113,7 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
 
   const sizing = await collaborate(brand, partner, 'Audience sizing (count only)', false);
   say(`collaboration "Audience sizing": count only, phone then email, minimum overlap 100 (the partner tightened it to 200) — approved by both`);
-  const count = await runPsi(brand, sizing, 'balanced');
+  const count = await runPsi(brand, partner, sizing, 'balanced');
   const decision = count.run.result!.decision;
   const sent = count.run.result!.input;
   say(`overlap count in ${count.seconds.toFixed(1)} s: ${decision.released ? `${Number(decision.total).toLocaleString('en')} people` : `withheld (${String(decision.reason)})`}, counted and released by the partner; brand sent ${sent.phone?.toLocaleString('en')} phones, ${mb(count.run.result!.bytes.sent)} out, ${mb(count.run.result!.bytes.received)} in`);
@@ -117,9 +121,9 @@ export async function runPsiStep(brand: DemoNode, partner: DemoNode, say: (line:
 
   const retargeting = await collaborate(brand, partner, 'Retargeting audience', true);
   say('collaboration "Retargeting audience": matched members to the brand, unbalanced (the partner blinds its base once per key epoch)');
-  const audience = await runPsi(brand, retargeting, 'unbalanced');
+  const audience = await runPsi(brand, partner, retargeting, 'unbalanced');
   say(`matched audience in ${audience.seconds.toFixed(1)} s: ${audience.run.result!.membersStored.toLocaleString('en')} brand members stored for activation (${audience.run.result!.decision.released ? 'released by the guard' : 'withheld by the guard'})`);
-  const again = await runPsi(brand, retargeting, 'unbalanced');
+  const again = await runPsi(brand, partner, retargeting, 'unbalanced');
   say(`the same audience again in ${again.seconds.toFixed(1)} s from the partner's cached blinded set: ${again.run.result!.membersStored.toLocaleString('en')} members`);
   say(`  guarantees: members released exactly (the terms give them to the brand); their count with ${await guarantees(brand, retargeting, 'the brand')}`);
 }
