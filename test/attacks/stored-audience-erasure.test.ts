@@ -64,6 +64,7 @@ describe.each(storageBackends)('stored matched audiences after erasure and withd
     expect(erasure.status).toBe(200);
     expect(erasure.body.request.status).toBe('completed');
     const removals = [
+      { store: 'activation_members', status: 'done', removed: 0 },
       { store: 'psi_match_payloads', status: 'done', removed: 0 },
       { store: 'psi_matches', status: 'done', removed: 1 },
       { store: 'segment_members', status: 'done', removed: 0 },
