@@ -44,4 +44,12 @@ export const ungatedProcessing: Readonly<Record<string, string>> = {
   // PSI: the input is gated for the collaboration's purpose and every recipient (psi-input.ts).
   'core/psi/tag-payloads.ts': 'The named tag values of the persons of a PSI input the gate allowed for the collaboration.',
   'core/psi/psi-matches.ts': 'Stores matched members of a gated PSI input; its reader is called only by read-consented-matches.ts, which gates every read.',
+
+  // Federated scoring: rows, leads and populations are gated for the collaboration's purpose first
+  // (start-training.ts, lead-scoring.ts, lookalike-expansion.ts); these helpers read what those allowed.
+  'core/scoring/tag-columns.ts': 'Reads the tag values of persons its callers took from the gate (training rows, released leads, a lookalike population).',
+  'core/scoring/row-alignment.ts': 'Derives row keys from the identifiers of matched persons before and after the gate decides which rows train; nothing of a person is kept for a row the gate refuses.',
+
+  // Lookup by identifier: a privacy officer finds whose request it is; no processing for a purpose.
+  'api/routes/person-lookup-routes.ts': 'Finds a person by the keyed hash of one identifier so a privacy officer can answer their request; it reads nothing else of the person, and each lookup is audited.',
 };
