@@ -13,7 +13,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { expect } from 'vitest';
 import type { Scope } from '../../core/tenancy/scopes.ts';
-import { bearer, startTestApp, type TestApp } from '../support/test-app.ts';
+import { startIngestRunner } from '../support/ingest-jobs.ts';
+import { bearer, startTestApp, TEST_APP_MASTER_KEY, type TestApp } from '../support/test-app.ts';
 import { openTestDatabase, type StorageBackend, type TestDatabase } from '../support/test-database.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -45,6 +46,8 @@ export async function startConsoleNode(backend: StorageBackend): Promise<Console
   const t = await openTestDatabase(backend);
   const api = await startTestApp(t, { consoleRoot: outDir });
   const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+  // Uploads answer 202 and ingest as a job: the node's ingest worker runs beside it.
+  const ingest = await startIngestRunner('in-process', t, TEST_APP_MASTER_KEY);
   const key = async (scopes: Scope[]) => (await api.keyFor('brand', scopes)).token;
   const admin = await api.keyFor('brand', ['admin']);
   const keys = {
@@ -68,6 +71,7 @@ export async function startConsoleNode(backend: StorageBackend): Promise<Console
     noticeId,
     async close() {
       await browser.close();
+      await ingest.stop();
       await api.app.close();
       await t.dispose();
       await rm(outDir, { recursive: true, force: true });

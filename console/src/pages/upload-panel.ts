@@ -20,6 +20,8 @@ interface Issue {
   detail: string;
 }
 
+const POLL_MS = 500;
+
 export function UploadPanel({ onDone }: { onDone: () => void }) {
   const [run, setRun] = useState<Run | undefined>();
   const [issues, setIssues] = useState<Issue[]>([]);
@@ -37,8 +39,15 @@ export function UploadPanel({ onDone }: { onDone: () => void }) {
       const response = await fetch(`/v1/ingest/${String(form.get('kind'))}/files?mode=lenient`, { method: 'POST', body: file, headers: { 'content-type': type, 'x-csrf-token': csrfToken } });
       const body = await response.json();
       if (!response.ok) throw new Problem(response.status, body.code, body.detail);
-      setRun(body);
-      setIssues(body.rejected > 0 ? (await api<{ issues: Issue[] }>('GET', `/v1/ingest/runs/${body.id}/issues`)).issues : []);
+      // The node answers 202 with the queued run; the ingest is a job, so follow the run until it ends.
+      let current = body as Run;
+      setRun(current);
+      while (current.status === 'queued' || current.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        current = await api<Run>('GET', `/v1/ingest/runs/${current.id}`);
+        setRun(current);
+      }
+      setIssues(current.rejected > 0 ? (await api<{ issues: Issue[] }>('GET', `/v1/ingest/runs/${current.id}/issues`)).issues : []);
       onDone();
     } catch (problem) {
       setError((problem as Error).message);
