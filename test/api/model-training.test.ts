@@ -26,13 +26,14 @@ describe.each(storageBackends)('federated models between two nodes on %s', (back
   let speedModel: string;
 
   it('agrees a spec signed by both, the strictest settings winning', async () => {
-    speedModel = await approved({}, { minLabelDpSigma: 5, maxEpochs: 2 });
+    // The provider's floor on label noise wins over the brand's lower σ; kept low enough that 1,400 labels still train a useful model.
+    speedModel = await approved({ labelDpSigma: 1 }, { minLabelDpSigma: 2, maxEpochs: 2 });
     const view = (await brand.node.call('GET', `/v1/models/${speedModel}`)).body;
     expect(view.status).toBe('approved');
-    expect(view.effectiveSpec).toMatchObject({ labelDpSigma: 5, epochs: 2, batchRows: 256 });
-    expect(view.spec).toMatchObject({ labelDpSigma: 4, epochs: 3 });
+    expect(view.effectiveSpec).toMatchObject({ labelDpSigma: 2, epochs: 2, batchRows: 256 });
+    expect(view.spec).toMatchObject({ labelDpSigma: 1, epochs: 3 });
     expect(view.approvals.map((a: { nodeId: string }) => a.nodeId).sort()).toEqual([brand.node.identity.nodeId, provider.node.identity.nodeId].sort());
-    expect((await provider.node.call('GET', `/v1/models/${speedModel}`)).body).toMatchObject({ role: 'provider', status: 'approved', effectiveSpec: { labelDpSigma: 5, epochs: 2 } });
+    expect((await provider.node.call('GET', `/v1/models/${speedModel}`)).body).toMatchObject({ role: 'provider', status: 'approved', effectiveSpec: { labelDpSigma: 2, epochs: 2 } });
   });
 
   it('trains as jobs on both nodes, with progress and validation AUC at the brand, on the rows both gates allow', async () => {
