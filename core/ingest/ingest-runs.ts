@@ -97,24 +97,27 @@ export async function openRun(trx: TenantTransaction, settings: RunSettings): Pr
   }
   const created = await trx
     .insertInto('ingest_runs')
-    .values({
-      tenant_id: trx.tenantId,
-      kind: settings.kind,
-      content_hash: settings.contentHash,
-      format: settings.format,
-      encoding: settings.encoding,
-      mode: settings.mode,
-      bytes: settings.bytes,
-      status: 'running',
-      error: null,
-      created_by: settings.actor,
-    })
+    .values(newRunRow(trx, settings, 'running'))
     .onConflict((oc) => oc.columns(['tenant_id', 'kind', 'content_hash']).doNothing())
     .returningAll()
     .executeTakeFirst();
   if (!created) throw new AccordError('ACCORD_ERR_CONFLICT', 'this file is being ingested by another request right now; send it again later to resume it');
   return { run: toRun(created), done: false };
 }
+
+/** A new run's row for this content, in the status it starts in. */
+const newRunRow = (trx: TenantTransaction, settings: RunSettings, status: 'running' | 'queued') => ({
+  tenant_id: trx.tenantId,
+  kind: settings.kind,
+  content_hash: settings.contentHash,
+  format: settings.format,
+  encoding: settings.encoding,
+  mode: settings.mode,
+  bytes: settings.bytes,
+  status,
+  error: null,
+  created_by: settings.actor,
+});
 
 /**
  * The run an upload of this content already has, if it needs nothing more: completed, or queued or
@@ -143,19 +146,7 @@ export async function standingRun(trx: TenantTransaction, settings: RunSettings,
 export async function queueRun(trx: TenantTransaction, settings: RunSettings, uploadId: string): Promise<IngestRun | undefined> {
   const row = await trx
     .insertInto('ingest_runs')
-    .values({
-      tenant_id: trx.tenantId,
-      kind: settings.kind,
-      content_hash: settings.contentHash,
-      format: settings.format,
-      encoding: settings.encoding,
-      mode: settings.mode,
-      bytes: settings.bytes,
-      status: 'queued',
-      error: null,
-      created_by: settings.actor,
-      upload_id: uploadId,
-    })
+    .values({ ...newRunRow(trx, settings, 'queued'), upload_id: uploadId })
     .onConflict((oc) =>
       oc
         .columns(['tenant_id', 'kind', 'content_hash'])
